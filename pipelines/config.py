@@ -1,0 +1,290 @@
+"""Load and validate orchestration.yaml: the one place for deployment configuration.
+
+Every other module reads settings through `load_config()`; a wrong key or value stops with the
+path of the offending entry (pydantic's `extra="forbid"` turns a typo into an error, not a
+silently ignored setting).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "orchestration.yaml"
+REGIONS_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "ref_regions.csv"
+WEEK_RE = re.compile(r"^\d{4}-W\d{2}$")
+
+FieldType = Literal["string", "int", "bool", "date", "timestamp", "enum", "inn", "snils", "region", "class_label"]
+
+
+class ConfigError(ValueError):
+    """orchestration.yaml is invalid; the message names the entry and the problem."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Paths(Strict):
+    landing: str = "landing"
+    lake: str = "lake"
+    quarantine: str = "quarantine"
+    warehouse: str = "warehouse.duckdb"
+    serving: str = "serving.duckdb"
+    outbox: str = "outbox"
+    dagster_home: str = "dagster"
+    data_docs: str = "docs"
+
+
+class Calendar(Strict):
+    first_week: str
+    last_week: str
+
+    @field_validator("first_week", "last_week")
+    @classmethod
+    def _iso_week(cls, value: str) -> str:
+        if not WEEK_RE.match(value):
+            raise ValueError(f"{value!r} is not an ISO week label like 2026-W47")
+        return value
+
+
+class DeliveryDeadline(Strict):
+    weekday: int = Field(ge=1, le=7)
+    time: str = Field(pattern=r"^\d{2}:\d{2}$")
+
+
+class WeeklyRun(Strict):
+    cron: str
+
+
+class Schedules(Strict):
+    weekly_run: WeeklyRun
+    landing_sensor_seconds: int = Field(ge=5)
+    delivery_deadline: DeliveryDeadline
+
+
+class Privacy(Strict):
+    snils_key_env: str
+    development_key: str
+
+
+class Gates(Strict):
+    volume_drop_threshold: float = Field(ge=0, le=1)
+    failing_examples: int = Field(ge=1)
+    foreign_inn_tolerance: float = Field(ge=0, le=1)
+
+
+class Thresholds(Strict):
+    lively_chat_min_messages: int = Field(ge=1)
+    using_org_min_active_chats: int = Field(ge=1)
+    using_org_chat_min_messages: int = Field(ge=1)
+    student_active_window_days: int = Field(ge=1)
+    student_low_use_flag: float = Field(ge=0, le=1)
+    exchange_window_days: int = Field(ge=1)
+    consistency_tolerance: float = Field(ge=0, le=1)
+    timeliness_entry_days: int = Field(ge=0)
+    physical_fitness_months: list[int]
+    required_profile_fields: list[str]
+
+
+class Indicator(Strict):
+    name: str
+    unit: Literal["share", "count", "score", "hours"]
+    target: float | None
+    source: str
+    formula: str
+
+
+class Rating(Strict):
+    weights: dict[str, float]
+
+    @field_validator("weights")
+    @classmethod
+    def _sum_to_one(cls, weights: dict[str, float]) -> dict[str, float]:
+        if abs(sum(weights.values()) - 1.0) > 1e-9:
+            raise ValueError(f"rating weights must sum to 1, they sum to {sum(weights.values()):.4f}")
+        return weights
+
+
+class FieldSpec(Strict):
+    type: FieldType
+    required: bool = False
+    values: list[str] | None = None
+    pattern: str | None = None
+    min: float | None = None
+    pii: Literal["flag", "hash"] | None = None
+    registry: bool = False  # the value must exist in the organisation registry (fgis_orgs.inn)
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> FieldSpec:
+        if (self.type == "enum") != (self.values is not None):
+            raise ValueError("`values` is given exactly for fields of type enum")
+        return self
+
+
+class FileFormat(Strict):
+    kind: Literal["csv", "jsonl", "xlsx"]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    date_format: str = "%Y-%m-%d"
+    sheet: str | None = None
+    booleans: dict[bool, list[str]] = Field(default_factory=lambda: {True: ["true"], False: ["false"]})
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)  # field → {delivered: canonical}
+    columns: dict[str, str] = Field(default_factory=dict)  # canonical field → delivered header
+
+    @model_validator(mode="after")
+    def _xlsx_has_sheet(self) -> FileFormat:
+        if self.kind == "xlsx" and not self.sheet:
+            raise ValueError("an xlsx format names its `sheet`")
+        return self
+
+
+class Dataset(Strict):
+    system: Literal["fgis", "sferum", "gis", "competence_centre"]
+    kind: Literal["snapshot", "activity"]
+    key: list[str]
+    format: FileFormat
+    fields: dict[str, FieldSpec]
+
+    @model_validator(mode="after")
+    def _key_fields_exist(self) -> Dataset:
+        missing = [k for k in self.key if k not in self.fields]
+        if missing:
+            raise ValueError(f"key fields {missing} are not among the fields")
+        return self
+
+    @property
+    def regional(self) -> bool:
+        """Regional datasets may arrive in a region's own format (SPEC.md)."""
+        return self.system in ("gis", "competence_centre")
+
+    @property
+    def extension(self) -> str:
+        return self.format.kind
+
+
+class Region(Strict):
+    system_name: str
+    formats: dict[str, FileFormat] = Field(default_factory=dict)
+
+
+class Superset(Strict):
+    host: str
+    port: int
+    admin_user_env: str
+    admin_password_env: str
+    ministry_role: str
+    regional_role_prefix: str
+
+
+class Project(Strict):
+    name: str
+    timezone: str
+
+
+class Config(Strict):
+    project: Project
+    paths: Paths
+    calendar: Calendar
+    schedules: Schedules
+    privacy: Privacy
+    gates: Gates
+    thresholds: Thresholds
+    indicators: dict[str, Indicator]
+    rating: Rating
+    datasets: dict[str, Dataset]
+    regions: dict[str, Region]
+    superset: Superset
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Config:
+        unknown = set(self.rating.weights) - set(self.indicators)
+        if unknown:
+            raise ValueError(f"rating.weights names unknown indicators {sorted(unknown)}")
+        student_fields = self.datasets["gis_students"].fields
+        bad = [f for f in self.thresholds.required_profile_fields if f not in student_fields]
+        if bad:
+            raise ValueError(f"thresholds.required_profile_fields names unknown gis_students fields {bad}")
+        for code, region in self.regions.items():
+            for name, fmt in region.formats.items():
+                dataset = self.datasets.get(name)
+                if dataset is None:
+                    raise ValueError(f"regions.{code}.formats.{name}: unknown dataset")
+                if not dataset.regional:
+                    raise ValueError(f"regions.{code}.formats.{name}: federal datasets have one format")
+                stray = set(fmt.columns) - set(dataset.fields)
+                if stray:
+                    raise ValueError(f"regions.{code}.formats.{name}.columns: unknown fields {sorted(stray)}")
+        return self
+
+    def file_format(self, dataset: str, region: str) -> FileFormat:
+        """The format a region delivers a dataset in: its own mapping, else the contract's."""
+        region_cfg = self.regions.get(region)
+        if region_cfg and dataset in region_cfg.formats:
+            return region_cfg.formats[dataset]
+        return self.datasets[dataset].format
+
+    def snils_key(self) -> tuple[bytes, bool]:
+        """The HMAC key for СНИЛС and whether it is the documented development key."""
+        key = os.environ.get(self.privacy.snils_key_env)
+        if key:
+            return key.encode(), False
+        return self.privacy.development_key.encode(), True
+
+
+def _format_error(error: ValidationError, source: Path) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(raw: dict[str, Any], source: Path = DEFAULT_CONFIG) -> Config:
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_error(error, source)) from None
+    known = set(region_codes())
+    unknown = sorted(set(config.regions) - known)
+    if unknown:
+        raise ConfigError(f"{source}: regions {unknown} are not in {REGIONS_SEED.name}")
+    return config
+
+
+@cache
+def load_config(path: str | None = None) -> Config:
+    """Read orchestration.yaml (EDUMON_CONFIG overrides the default path)."""
+    source = Path(path or os.environ.get("EDUMON_CONFIG") or DEFAULT_CONFIG)
+    with source.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    return parse_config(raw, source)
+
+
+@cache
+def region_rows() -> tuple[dict[str, str], ...]:
+    """Russia's regions from the dbt seed (code, name_ru, federal_district, timezone, ...)."""
+    with REGIONS_SEED.open(encoding="utf-8") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+def region_codes() -> list[str]:
+    return [row["region_code"] for row in region_rows()]
+
+
+def home_dir(home: str | Path | None = None) -> Path:
+    """The working folder: --home, else EDUMON_HOME, else ./data."""
+    return Path(home or os.environ.get("EDUMON_HOME") or "data").resolve()
+
+
+def home_path(name: str, home: str | Path | None = None) -> Path:
+    """A working path of the home folder by its `paths` key (landing, lake, warehouse, ...)."""
+    return home_dir(home) / getattr(load_config().paths, name)
