@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install what edumon needs into the project's own environment (.venv via uv, from uv.lock).
+# Idempotent; sourced by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "== installing uv (the project's package manager) with pip"
+  python3 -m pip install --quiet --user "uv==0.13.9"
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+echo "== installing the pipeline environment (.venv) from uv.lock"
+uv sync --frozen --quiet
+echo "== preparing the dbt manifest (dbt parse)"
+(cd dbt_project && DBT_PROFILES_DIR=. uv run --frozen dbt parse --quiet >/dev/null)
