@@ -22,7 +22,9 @@ DEFAULT_CONFIG = PROJECT_ROOT / "orchestration.yaml"
 REGIONS_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "ref_regions.csv"
 WEEK_RE = re.compile(r"^\d{4}-W\d{2}$")
 
-FieldType = Literal["string", "int", "bool", "date", "timestamp", "enum", "inn", "snils", "region", "class_label"]
+FieldType = Literal[
+    "string", "int", "bool", "date", "timestamp", "enum", "inn", "snils", "region", "class_label"
+]
 
 
 class ConfigError(ValueError):

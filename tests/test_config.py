@@ -10,7 +10,15 @@ import pytest
 import yaml
 
 from pipelines.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config, region_codes
-from pipelines.weeks import MOSCOW, last_complete_week, shift_week, week_label, week_monday, week_range, week_sunday
+from pipelines.weeks import (
+    MOSCOW,
+    last_complete_week,
+    shift_week,
+    week_label,
+    week_monday,
+    week_range,
+    week_sunday,
+)
 
 
 @pytest.fixture()
@@ -41,7 +49,7 @@ def test_a_misspelt_key_is_an_error_naming_it(raw_config: dict[str, Any]) -> Non
 
 
 def test_a_wrong_value_is_an_error_naming_it(raw_config: dict[str, Any]) -> None:
-    """Values are checked: a weight set that does not sum to 1 and an unknown format kind both stop the load."""
+    """Values are checked: weights not summing to 1 and an unknown format kind both stop the load."""
     broken = copy.deepcopy(raw_config)
     broken["rating"]["weights"]["A1"] = 0.9
     with pytest.raises(ConfigError, match="sum to 1"):
