@@ -105,8 +105,21 @@ class Indicator(Strict):
     formula: str
 
 
+class RatingEdition(Strict):
+    municipal_indicators: list[str]
+    csv_delimiter: str = Field(min_length=1, max_length=1)
+    csv_decimal: Literal[".", ","]
+
+    @model_validator(mode="after")
+    def _separators_differ(self) -> RatingEdition:
+        if self.csv_delimiter == self.csv_decimal:
+            raise ValueError("csv_delimiter and csv_decimal must differ, or numbers split across columns")
+        return self
+
+
 class Rating(Strict):
     weights: dict[str, float]
+    edition: RatingEdition
 
     @field_validator("weights")
     @classmethod
@@ -211,6 +224,9 @@ class Config(Strict):
         unknown = set(self.rating.weights) - set(self.indicators)
         if unknown:
             raise ValueError(f"rating.weights names unknown indicators {sorted(unknown)}")
+        unknown = set(self.rating.edition.municipal_indicators) - set(self.indicators)
+        if unknown:
+            raise ValueError(f"rating.edition.municipal_indicators: unknown indicators {sorted(unknown)}")
         student_fields = self.datasets["gis_students"].fields
         bad = [f for f in self.thresholds.required_profile_fields if f not in student_fields]
         if bad:
