@@ -44,6 +44,7 @@ class Paths(Strict):
     outbox: str = "outbox"
     dagster_home: str = "dagster"
     data_docs: str = "docs"
+    superset: str = "superset"
 
 
 class Calendar(Strict):
@@ -191,13 +192,54 @@ class Region(Strict):
     formats: dict[str, FileFormat] = Field(default_factory=dict)
 
 
+class SamplePreset(Strict):
+    regions: list[str] | Literal["all"]
+    weeks: int = Field(ge=1)
+
+
+class Samples(Strict):
+    last_week: str
+    seed: int
+    presets: dict[str, SamplePreset]
+
+    @field_validator("last_week")
+    @classmethod
+    def _iso_week(cls, value: str) -> str:
+        if not WEEK_RE.match(value):
+            raise ValueError(f"{value!r} is not an ISO week label like 2026-W47")
+        return value
+
+
 class Superset(Strict):
     host: str
     port: int
     admin_user_env: str
     admin_password_env: str
+    development_admin_user: str
+    development_admin_password: str
+    secret_key_env: str
     ministry_role: str
     regional_role_prefix: str
+    environment: str  # relative to the project root
+    requirements: str
+    constraints: str
+    bundle: str
+    security: str
+    workers: int = Field(ge=1)
+    startup_timeout_seconds: int = Field(ge=10)
+    request_timeout_seconds: int = Field(ge=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def admin_credentials(self) -> tuple[str, str, bool]:
+        """Admin user and password from the environment, and whether the development defaults were used."""
+        user = os.environ.get(self.admin_user_env)
+        password = os.environ.get(self.admin_password_env)
+        if user and password:
+            return user, password, False
+        return user or self.development_admin_user, password or self.development_admin_password, True
 
 
 class Project(Strict):
@@ -215,6 +257,7 @@ class Config(Strict):
     thresholds: Thresholds
     indicators: dict[str, Indicator]
     rating: Rating
+    samples: Samples
     datasets: dict[str, Dataset]
     regions: dict[str, Region]
     superset: Superset
@@ -275,6 +318,10 @@ def parse_config(raw: dict[str, Any], source: Path = DEFAULT_CONFIG) -> Config:
     unknown = sorted(set(config.regions) - known)
     if unknown:
         raise ConfigError(f"{source}: regions {unknown} are not in {REGIONS_SEED.name}")
+    for name, preset in config.samples.presets.items():
+        stray = [] if preset.regions == "all" else sorted(set(preset.regions) - known)
+        if stray:
+            raise ConfigError(f"{source}: samples.presets.{name}.regions {stray} are not in {REGIONS_SEED.name}")
     return config
 
 
