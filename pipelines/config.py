@@ -321,7 +321,8 @@ def parse_config(raw: dict[str, Any], source: Path = DEFAULT_CONFIG) -> Config:
     for name, preset in config.samples.presets.items():
         stray = [] if preset.regions == "all" else sorted(set(preset.regions) - known)
         if stray:
-            raise ConfigError(f"{source}: samples.presets.{name}.regions {stray} are not in {REGIONS_SEED.name}")
+            where = f"samples.presets.{name}.regions"
+            raise ConfigError(f"{source}: {where} {stray} are not in {REGIONS_SEED.name}")
     return config
 
 
