@@ -1,0 +1,25 @@
+{#- Keep one row per week and key: the lake keeps every accepted file's rows (STYLE.md 1), so the
+    same key may arrive from two partitions of a week (two regions, a corrected file). The latest
+    load wins (load log checked_at), then `order_first` (e.g. the latest enrolment), then the last
+    row of the file. -#}
+{% macro dedupe_latest(relation, key_columns, order_first=none) -%}
+    select deduped.* from (
+        select
+            rows_.*,
+            row_number() over (
+                partition by rows_.week{% for key in key_columns %}, rows_.{{ key }}{% endfor %}
+                order by
+                    {% if order_first %}{{ order_first }},{% endif %}
+                    loads.loaded_at desc,
+                    rows_.source_row desc
+            ) as row_rank_
+        from {{ relation }} as rows_
+        left join (
+            select load_id, max(checked_at) as loaded_at
+            from {{ ref('stg_lake__loads') }}
+            group by load_id
+        ) as loads
+            on rows_.load_id = loads.load_id
+    ) as deduped
+    where deduped.row_rank_ = 1
+{%- endmacro %}

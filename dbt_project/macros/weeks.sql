@@ -1,0 +1,39 @@
+{#- Week helpers. A run recomputes the weeks between the vars edumon:min_week and edumon:max_week
+    (ISO labels sort as text); the calendar comes from edumon:first_week / edumon:last_week. -#}
+
+{% macro week_in_run(column='week') -%}
+    {{ column }} between '{{ var("edumon:min_week") }}' and '{{ var("edumon:max_week") }}'
+{%- endmacro %}
+
+{#- Inline table of the calendar's weeks: label, Monday, Sunday, previous week's label. Computed in
+    Jinja (Python's ISO calendar), so the SQL stays the same on DuckDB and Spark. Also: the first
+    day of the latest physical-fitness month (edumon:physical_fitness_months) that ended by the
+    Sunday (C4), and the delivery deadline of the week's files (mart_data_quality). -#}
+{% macro calendar_weeks_values() -%}
+    {%- set dt = modules.datetime -%}
+    {%- set first = var("edumon:first_week").split("-W") -%}
+    {%- set last = var("edumon:last_week").split("-W") -%}
+    {%- set start = dt.date.fromisocalendar(first[0] | int, first[1] | int, 1) -%}
+    {%- set stop = dt.date.fromisocalendar(last[0] | int, last[1] | int, 1) -%}
+    {%- set n_weeks = ((stop - start).days // 7) + 1 -%}
+    {%- for i in range(n_weeks) -%}
+        {%- set monday = start + dt.timedelta(days=7 * i) -%}
+        {%- set iso = monday.isocalendar() -%}
+        {%- set prev = (monday - dt.timedelta(days=7)).isocalendar() -%}
+        {%- set sunday = monday + dt.timedelta(days=6) -%}
+        {%- set deadline = sunday + dt.timedelta(days=var("edumon:delivery_deadline_weekday") | int) -%}
+        ('{{ "%04d-W%02d" | format(iso[0], iso[1]) }}', date '{{ monday }}', date '{{ sunday }}', '{{ "%04d-W%02d" | format(prev[0], prev[1]) }}', date '{{ fitness_month_start(sunday) }}', timestamp '{{ deadline }} {{ var("edumon:delivery_deadline_time") }}:00'){{ "," if not loop.last }}
+    {% endfor -%}
+{%- endmacro %}
+
+{#- The first day of the latest measurement month that has fully ended by `sunday` (a date). -#}
+{% macro fitness_month_start(sunday) -%}
+    {%- set dt = modules.datetime -%}
+    {%- set starts = [] -%}
+    {%- for month in var("edumon:physical_fitness_months") -%}
+        {%- set this_year = dt.date(sunday.year, month | int, 1) -%}
+        {%- set month_end = dt.date(sunday.year + (1 if month | int == 12 else 0), (month | int) % 12 + 1, 1) -%}
+        {%- do starts.append(this_year if month_end <= sunday + dt.timedelta(days=1) else dt.date(sunday.year - 1, month | int, 1)) -%}
+    {%- endfor -%}
+    {{ starts | max }}
+{%- endmacro %}

@@ -1,0 +1,65 @@
+-- Students of the week with their digital-profile flags: C1 (all required fields), C2 (portfolio),
+-- C3 (each field, from stg_gis__students), C4 (timeliness) and C5 (the same СНИЛС in two schools).
+with weeks as (
+    select * from {{ ref('int_weeks') }}
+),
+
+all_weeks as (
+    -- First appearance of each student and of each region's student list, over the whole lake:
+    -- a student new in the week was entered since the previous snapshot.
+    select
+        week,
+        region_code,
+        student_id,
+        min(week) over (partition by student_id) as first_seen_week,
+        min(week) over (partition by region_code) as region_first_week
+    from {{ ref('stg_gis__students') }}
+),
+
+students as (
+    select
+        students.*,
+        all_weeks.first_seen_week,
+        all_weeks.region_first_week
+    from {{ ref('stg_gis__students') }} as students
+    inner join all_weeks
+        on students.week = all_weeks.week and students.student_id = all_weeks.student_id
+    where {{ week_in_run('students.week') }}
+),
+
+snils_schools as (
+    select week, snils_hash, count(distinct org_inn) as schools
+    from students
+    where snils_hash is not null
+    group by week, snils_hash
+)
+
+select
+    students.week,
+    students.region_code,
+    students.org_inn,
+    students.student_id,
+    students.class_label,
+    {{ all_required_fields_present('students') }} as has_complete_profile,
+    coalesce(students.portfolio_docs, 0) >= 1
+    or coalesce(students.has_recommendations, false)
+    or coalesce(students.has_individual_plan, false) as has_portfolio,
+    {% for field in profile_fields() %}
+        students.present_{{ field }},
+    {% endfor %}
+    -- C4 enrolment: due for a student new in the week (not in the region's first delivered week,
+    -- where everyone is new); timely when enrolled at most timeliness_entry_days before the Sunday.
+    students.first_seen_week = students.week and students.region_first_week < students.week as enrolment_due,
+    students.first_seen_week = students.week
+    and students.region_first_week < students.week
+    and students.enrolled_on >= cast({{ dbt.dateadd('day', -1 * var('edumon:timeliness_entry_days'), 'weeks.week_end') }} as date)
+        as enrolment_timely,
+    -- C4 physical fitness: due for a student enrolled before the latest measurement month ended.
+    coalesce(students.enrolled_on < weeks.fitness_due_since, true) as fitness_due,
+    coalesce(students.enrolled_on < weeks.fitness_due_since, true) and coalesce(students.has_physical, false)
+        as fitness_timely,
+    coalesce(snils_schools.schools, 1) > 1 as is_in_two_schools
+from students
+inner join weeks on students.week = weeks.week
+left join snils_schools
+    on students.week = snils_schools.week and students.snils_hash = snils_schools.snils_hash

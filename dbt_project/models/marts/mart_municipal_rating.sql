@@ -1,0 +1,48 @@
+-- D2: the rating inside each region (seed 003): municipalities ranked inside their region, schools
+-- inside their municipality, by the same weighted score as D1. rank_change > 0 means moved up.
+with weeks as (
+    select * from {{ ref('int_weeks') }}
+),
+
+ranked as (
+    select
+        scores.week,
+        scores.level,
+        scores.unit_id,
+        units.unit_name,
+        units.parent_id,
+        units.region_code,
+        scores.score,
+        rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as rank
+    from {{ ref('int_unit_scores') }} as scores
+    inner join {{ ref('int_units') }} as units
+        on scores.week = units.week and scores.level = units.level and scores.unit_id = units.unit_id
+    where scores.level in ('municipality', 'school')
+),
+
+history as (
+    select week, level, unit_id, score, rank from ranked
+    {% if is_incremental() %}
+        union all
+        select week, level, unit_id, score, rank from {{ this }}
+        where week not in (select week from ranked)
+    {% endif %}
+)
+
+select
+    ranked.week,
+    ranked.level,
+    ranked.unit_id,
+    ranked.unit_name,
+    ranked.parent_id,
+    ranked.region_code,
+    ranked.score,
+    ranked.rank,
+    previous.rank as previous_rank,
+    previous.rank - ranked.rank as rank_change,
+    previous.score as previous_score,
+    ranked.score - previous.score as score_change
+from ranked
+inner join weeks on ranked.week = weeks.week
+left join history as previous
+    on weeks.previous_week = previous.week and ranked.level = previous.level and ranked.unit_id = previous.unit_id

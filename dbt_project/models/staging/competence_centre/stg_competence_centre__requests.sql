@@ -1,0 +1,19 @@
+-- Requests (обращения) to the regional competence centre, one row per week and request_id.
+with deduped as (
+    {{ dedupe_latest(source('competence_centre', 'cc_requests'), ['request_id']) }}
+)
+
+select
+    week,
+    region as region_code,
+    request_id,
+    org_inn,
+    received_at,
+    channel,
+    category,
+    status as request_status,
+    resolved_at,
+    escalated_to,
+    load_id,
+    source_file
+from deduped

@@ -1,0 +1,46 @@
+-- Students of the regional ГИС at the end of the week, one row per week and student_id. A student
+-- listed twice in a week (moved school) keeps the row with the latest enrolment: the end-of-week school.
+-- present_<field>: the profile field is filled and valid (personal data only as the ingest's flag).
+with deduped as (
+    {{ dedupe_latest(source('gis', 'gis_students'), ['student_id'], 'rows_.enrolled_on desc nulls last') }}
+)
+
+select
+    week,
+    region as region_code,
+    student_id,
+    org_inn,
+    class_label,
+    snils_hash,
+    native_language,
+    sex,
+    citizenship,
+    education_form,
+    has_performance,
+    has_gia_results,
+    has_physical,
+    achievements,
+    portfolio_docs,
+    has_individual_plan,
+    has_recommendations,
+    enrolled_on,
+    class_label is not null as present_class_label,
+    coalesce(has_fio, false) as present_fio,
+    coalesce(has_birth_date, false) as present_birth_date,
+    native_language is not null as present_native_language,
+    sex is not null as present_sex,
+    citizenship is not null as present_citizenship,
+    coalesce(has_phone, false) as present_phone,
+    coalesce(has_email, false) as present_email,
+    coalesce(has_snils, false) as present_snils,
+    coalesce(has_inn_person, false) as present_inn_person,
+    coalesce(has_personal_file_no, false) as present_personal_file_no,
+    education_form is not null as present_education_form,
+    coalesce(has_id_document, false) as present_id_document,
+    coalesce(has_registration_address, false) as present_registration_address,
+    coalesce(has_actual_address, false) as present_actual_address,
+    coalesce(has_birthplace, false) as present_birthplace,
+    enrolled_on is not null as present_enrolled_on,
+    load_id,
+    source_file
+from deduped

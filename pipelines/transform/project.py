@@ -1,0 +1,84 @@
+"""Where the dbt project is, how to call it, and the vars it gets from orchestration.yaml.
+
+One function, `dbt_vars`, turns the configuration into dbt's `--vars`, so Dagster, the CLI and the
+tests pass the very same thresholds, targets and weights (dbt_project.yml only holds defaults that
+tests/test_dbt_vars.py keeps equal to orchestration.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+VAR_PREFIX = "edumon:"
+ALL_WEEKS = ("0000-W00", "9999-W99")  # week bounds of a full build
+
+
+def dbt_vars(
+    config: Config | None = None, *, min_week: str | None = None, max_week: str | None = None
+) -> dict[str, Any]:
+    """dbt vars (namespaced `edumon:`) from the configuration and the run's week bounds."""
+    config = config or load_config()
+    thresholds = config.thresholds.model_dump()
+    values: dict[str, Any] = {
+        "min_week": min_week or ALL_WEEKS[0],
+        "max_week": max_week or ALL_WEEKS[1],
+        "first_week": config.calendar.first_week,
+        "last_week": config.calendar.last_week,
+        **thresholds,
+        "indicator_targets": {key: ind.target for key, ind in config.indicators.items()},
+        "indicator_units": {key: ind.unit for key, ind in config.indicators.items()},
+        "rating_weights": dict(config.rating.weights),
+        "datasets": list(config.datasets),
+        "delivery_deadline_weekday": config.schedules.delivery_deadline.weekday,
+        "delivery_deadline_time": config.schedules.delivery_deadline.time,
+    }
+    return {VAR_PREFIX + key: value for key, value in values.items()}
+
+
+def dbt_env(home: str | Path | None = None) -> dict[str, str]:
+    """Environment for a dbt process on a home: its warehouse and lake (read by profiles.yml)."""
+    base = home_dir(home)
+    config = load_config()
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "EDUMON_WAREHOUSE": str(base / config.paths.warehouse),
+        "EDUMON_LAKE": str(base / config.paths.lake),
+    }
+
+
+def dbt_executable() -> str:
+    """The dbt of this environment (next to the running Python), not whatever is on PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(
+    args: list[str],
+    home: str | Path | None = None,
+    *,
+    min_week: str | None = None,
+    max_week: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command on a home with the configuration's vars; output is captured."""
+    command = [dbt_executable(), *args, "--vars", json.dumps(dbt_vars(min_week=min_week, max_week=max_week))]
+    return subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=dbt_env(home), capture_output=True, text=True, check=False
+    )
+
+
+def prepare_manifest() -> Path:
+    """`dbt parse`: the manifest Dagster's dbt assets are defined from (the install step runs it)."""
+    result = run_dbt(["parse", "--quiet"])
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return MANIFEST_PATH
