@@ -44,16 +44,20 @@ def dbt_vars(
     return {VAR_PREFIX + key: value for key, value in values.items()}
 
 
-def dbt_env(home: str | Path | None = None) -> dict[str, str]:
-    """Environment for a dbt process on a home: its warehouse and lake (read by profiles.yml)."""
+def home_environment(home: str | Path | None = None) -> dict[str, str]:
+    """The variables profiles.yml and the dbt sources read: the home's warehouse and lake."""
     base = home_dir(home)
-    config = load_config()
+    paths = load_config().paths
     return {
-        **os.environ,
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "EDUMON_WAREHOUSE": str(base / config.paths.warehouse),
-        "EDUMON_LAKE": str(base / config.paths.lake),
+        "EDUMON_WAREHOUSE": str(base / paths.warehouse),
+        "EDUMON_LAKE": str(base / paths.lake),
     }
+
+
+def dbt_env(home: str | Path | None = None) -> dict[str, str]:
+    """The whole environment of a dbt process on a home."""
+    return {**os.environ, **home_environment(home)}
 
 
 def dbt_executable() -> str:

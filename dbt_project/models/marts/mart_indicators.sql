@@ -17,8 +17,9 @@ scores as (
     from {{ ref('int_unit_scores') }} as scores
     inner join {{ ref('int_units') }} as units
         on scores.week = units.week and scores.level = units.level and scores.unit_id = units.unit_id
-)
+),
 
+long_rows as (
 select
     week,
     level,
@@ -50,3 +51,12 @@ select
     cast(null as double) as target,
     cast(null as boolean) as meets_target
 from scores
+)
+
+select
+    long_rows.*,
+    -- The key of Superset's Country Map (ref_regions.map_code); null for the country row.
+    regions.map_code
+from long_rows
+left join {{ ref('ref_regions') }} as regions
+    on long_rows.region_code = regions.region_code

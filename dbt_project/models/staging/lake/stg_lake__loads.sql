@@ -10,7 +10,7 @@ select
     status,
     reason,
     rule,
-    -- Moscow wall clock as written; an offset suffix, if present, is dropped.
-    try_cast(replace(substr(checked_at, 1, 19), 'T', ' ') as timestamp) as checked_at,
+    -- The log writes UTC with an offset; the week bounds and deadlines are Moscow wall clock.
+    {{ moscow_timestamp('checked_at') }} as checked_at,
     report as report_path
 from {{ source('lake_meta', 'load_log') }}

@@ -1,0 +1,1 @@
+"""The serving snapshot: the marts copied into serving.duckdb by an atomic swap."""

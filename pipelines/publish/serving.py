@@ -1,0 +1,79 @@
+"""Publish the marts: copy them into `serving.duckdb.tmp`, then `os.replace` it onto `serving.duckdb`.
+
+Superset and the rating read the serving file while the pipeline writes the warehouse (DuckDB has
+one writer per file, STACK.md), so readers only ever see a whole snapshot: the old one until the
+rename, the new one after. Nothing is published unless dbt build and its tests passed; a failure
+leaves the previous serving file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import home_path
+from pipelines.transform.project import run_dbt
+
+MARTS_SCHEMA = "marts"
+# Reference tables the dashboards and the rating need beside the marts (schema, table).
+REFERENCE_TABLES: tuple[tuple[str, str], ...] = (("reference", "ref_regions"), ("reference", "ref_indicators"))
+
+
+class PublishError(RuntimeError):
+    """The marts were not published; the previous serving snapshot is unchanged."""
+
+
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    path: Path
+    tables: dict[str, int]  # table → rows
+
+
+def _source_tables(warehouse: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every mart, plus the reference tables that exist in the warehouse."""
+    rows = warehouse.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = 'wh' and table_type = 'BASE TABLE'"
+    ).fetchall()
+    existing = {(schema, name) for schema, name in rows}
+    marts = sorted((s, n) for s, n in existing if s == MARTS_SCHEMA and n.startswith("mart_"))
+    if not marts:
+        raise PublishError(f"the warehouse has no tables in schema {MARTS_SCHEMA!r}: run dbt build first")
+    return marts + [ref for ref in REFERENCE_TABLES if ref in existing]
+
+
+def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
+    """Copy the marts of `warehouse` into a new `serving` file, swapped in atomically."""
+    if not warehouse.is_file():
+        raise PublishError(f"{warehouse}: no warehouse to publish from")
+    temporary = serving.with_name(serving.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, int] = {}
+    try:
+        with duckdb.connect(str(temporary)) as con:
+            con.execute(f"attach '{warehouse}' as wh (read_only)")
+            for schema, name in _source_tables(con):
+                con.execute(f'create table main."{name}" as select * from wh."{schema}"."{name}"')
+                tables[name] = con.execute(f'select count(*) from main."{name}"').fetchone()[0]  # type: ignore[index]
+            con.execute("detach wh")
+            con.execute("checkpoint")
+    except Exception:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, serving)
+    return PublishedSnapshot(path=serving, tables=tables)
+
+
+def build_and_publish(
+    home: str | Path | None = None, *, min_week: str | None = None, max_week: str | None = None
+) -> PublishedSnapshot:
+    """`dbt build` (models and tests) for the weeks, then publish; any failure publishes nothing."""
+    result = run_dbt(["build"], home, min_week=min_week, max_week=max_week)
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-30:])
+        raise PublishError(f"dbt build failed; serving snapshot left as it was:\n{tail}\n{result.stderr}")
+    return publish_serving(home_path("warehouse", home), home_path("serving", home))

@@ -1,0 +1,104 @@
+"""Dagster: the dbt project as assets, partitioned by ISO week (STYLE.md 3, STACK.md).
+
+Every dbt model is one asset; dbt tests are asset checks (blocking: a failed test fails the run,
+so `serving_snapshot` downstream does not publish). A partition is a week label of the calendar in
+orchestration.yaml, the same labels as the ingest's week dimension; a run over a range of weeks
+is one dbt invocation (BackfillPolicy.single_run) with the range as vars edumon:min_week/max_week,
+so the incremental marts rebuild exactly those weeks. dbt sources map to the ingest assets
+(`ingest_{dataset}`, partitioned week × region): a week depends on every region's partition of it.
+"""
+
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MultiToSingleDimensionPartitionMapping,
+    PartitionMapping,
+    StaticPartitionsDefinition,
+)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from pipelines.config import load_config
+from pipelines.transform.project import (
+    DBT_PROJECT_DIR,
+    MANIFEST_PATH,
+    dbt_vars,
+    home_environment,
+    prepare_manifest,
+)
+from pipelines.weeks import week_range
+
+INGEST_WEEK_DIMENSION = "week"  # the ingest assets' MultiPartitionsDefinition dimension of weeks
+LOAD_LOG_ASSET = AssetKey("lake_load_log")  # the load log has no single ingest asset
+DBT_GROUP = "marts"
+
+
+def ingest_asset_key(dataset: str) -> AssetKey:
+    """The ingest asset of a dataset (pipelines/ingest names them so)."""
+    return AssetKey(f"ingest_{dataset}")
+
+
+def week_partitions() -> StaticPartitionsDefinition:
+    calendar = load_config().calendar
+    return StaticPartitionsDefinition(week_range(calendar.first_week, calendar.last_week))
+
+
+class EdumonDbtTranslator(DagsterDbtTranslator):
+    """dbt sources are the ingest assets; a week of the marts needs that week of every region."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            dataset = dbt_resource_props.get("meta", {}).get("dagster_ingest_dataset")
+            if dataset == "load_log":
+                return LOAD_LOG_ASSET
+            if dataset:
+                return ingest_asset_key(dataset)
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return DBT_GROUP
+
+    def get_partition_mapping(
+        self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
+    ) -> PartitionMapping | None:
+        parent = dbt_parent_resource_props
+        if parent["resource_type"] == "source" and parent.get("meta", {}).get("dagster_ingest_dataset") not in (
+            None,
+            "load_log",
+        ):
+            return MultiToSingleDimensionPartitionMapping(partition_dimension_name=INGEST_WEEK_DIMENSION)
+        return None
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))
+
+
+def _manifest() -> Any:
+    """The manifest (built by `dbt parse` in the install step); parsed here when it is missing."""
+    return MANIFEST_PATH if MANIFEST_PATH.exists() else prepare_manifest()
+
+
+@dbt_assets(
+    manifest=_manifest(),
+    partitions_def=week_partitions(),
+    backfill_policy=BackfillPolicy.single_run(),
+    dagster_dbt_translator=EdumonDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+    pool="warehouse",  # DuckDB has one writer: runs that write warehouse.duckdb never overlap
+)
+def edumon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` (models, then their tests) for the partition range of the run."""
+    weeks = context.partition_key_range
+    variables = dbt_vars(min_week=weeks.start, max_week=weeks.end)
+    # profiles.yml and the sources read the home's warehouse and lake from the environment, which
+    # DbtCliResource hands to the dbt process.
+    os.environ.update(home_environment())
+    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
