@@ -1,0 +1,350 @@
+"""The edition's tables as an official reads them: Russian headers, typed cells, explicit gaps.
+
+One builder per sheet; the XLSX, CSV and JSON writers all start from these tables, which is what
+keeps the three files in agreement. A cell is a number, a text or None (an empty cell). A value
+the marts do not have is the text «нет данных», never a zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pipelines.config import Config, Indicator
+from pipelines.rating.marts import IndicatorValue, RatingData, RegionRating, UnitRating
+from pipelines.weeks import week_monday, week_sunday
+
+Cell = str | int | float | None
+# How a number is shown; the XLSX writer maps each kind to a number format.
+Kind = Literal["text", "int", "change", "share", "count", "score", "score_change", "hours", "weight"]
+
+NO_DATA = "нет данных"
+NOT_APPLICABLE = "—"
+YES, NO = "да", "нет"
+COUNTRY_NAME = "Российская Федерация"
+
+SHEET_REGIONS = "Рейтинг регионов"
+SHEET_INDICATORS = "Показатели"
+SHEET_METHOD = "Методика"
+SHEET_MUNICIPAL = "Муниципальный рейтинг"
+
+UNIT_KIND: dict[str, Kind] = {"share": "share", "count": "count", "score": "score", "hours": "hours"}
+UNIT_NAME = {"share": "доля", "count": "количество", "score": "балл", "hours": "часы"}
+LEVEL_NAME = {"municipality": "муниципалитет", "school": "ОО"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the JSON / machine name
+    header: str  # what the official reads
+    kind: Kind = "text"
+    flag_of: str | None = None  # a value column: coloured by the «цель достигнута» column named here
+
+
+@dataclass
+class Table:
+    sheet: str
+    title: str
+    subtitle: str
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+    # Per-row kinds for the columns whose kind depends on the row (the indicator's unit).
+    row_kinds: list[dict[str, Kind]] = field(default_factory=list)
+    outline: list[int] = field(default_factory=list)  # per row: 0, or 1 for rows grouped under the one above
+    frozen_columns: int = 0
+
+    def kind(self, row: int, column: Column) -> Kind:
+        if self.row_kinds and column.key in self.row_kinds[row]:
+            return self.row_kinds[row][column.key]
+        return column.kind
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    """What identifies an edition; printed on every sheet and in the manifest."""
+
+    week: str
+    version: int
+    serving_sha256: str
+    reason: str | None
+
+
+def week_span(week: str) -> str:
+    return f"Пн {week_monday(week):%d.%m.%Y} – Вс {week_sunday(week):%d.%m.%Y}"
+
+
+def edition_title(info: EditionInfo, what: str) -> str:
+    return f"{what} — неделя {info.week} ({week_span(info.week)})"
+
+
+def edition_subtitle(info: EditionInfo) -> str:
+    text = f"Выпуск v{info.version}; витрины: снимок serving.duckdb, sha256 {info.serving_sha256[:16]}…"
+    if info.reason:
+        text += f"; переиздание, причина: {info.reason}"
+    return text
+
+
+def indicator_label(config: Config, indicator: str) -> str:
+    spec = indicator_spec(config, indicator)
+    return f"{indicator} {spec.name}" if spec else indicator
+
+
+def indicator_spec(config: Config, indicator: str) -> Indicator | None:
+    """The catalogue entry; per-field ids such as `C3.fio` belong to their family `C3`."""
+    return config.indicators.get(indicator) or config.indicators.get(indicator.split(".")[0])
+
+
+def indicator_kind(config: Config, indicator: str) -> Kind:
+    spec = indicator_spec(config, indicator)
+    return UNIT_KIND[spec.unit] if spec else "score"
+
+
+def indicator_order(config: Config, indicators: set[str]) -> list[str]:
+    """Catalogue order (A1 … E1), ids the catalogue does not know after them."""
+    known = list(config.indicators)
+
+    def position(indicator: str) -> tuple[int, str]:
+        family = indicator.split(".")[0]
+        return (known.index(family) if family in known else len(known), indicator)
+
+    return sorted(indicators, key=position)
+
+
+def value_cell(value: IndicatorValue | None) -> Cell:
+    return NO_DATA if value is None or value.value is None else value.value
+
+
+def flag_cell(value: IndicatorValue | None) -> Cell:
+    if value is None or value.value is None:
+        return NO_DATA
+    if value.meets_target is None:
+        return NOT_APPLICABLE  # the indicator has no target
+    return YES if value.meets_target else NO
+
+
+def optional_cell(value: int | float | None) -> Cell:
+    """Rank history: a region new to the rating has no previous rank, shown as a dash."""
+    return NOT_APPLICABLE if value is None else value
+
+
+def rank_change_cell(rank: int | None, previous_rank: int | None) -> Cell:
+    """Places gained since last week (+ up, − down), from the two ranks the marts give, so the
+    sign means the same whatever convention a mart's own `rank_change` column follows."""
+    if rank is None or previous_rank is None:
+        return NOT_APPLICABLE
+    return previous_rank - rank
+
+
+def _indicator_columns(config: Config, indicators: list[str]) -> list[Column]:
+    columns = []
+    for indicator in indicators:
+        flag_key = f"{indicator}_meets_target"
+        columns.append(
+            Column(indicator, indicator_label(config, indicator), indicator_kind(config, indicator), flag_key)
+        )
+        columns.append(Column(flag_key, f"{indicator}: цель достигнута"))
+    return columns
+
+
+def region_columns(config: Config) -> list[Column]:
+    return [
+        Column("rank", "Место", "int"),
+        Column("previous_rank", "Место неделей ранее", "int"),
+        Column("rank_change", "Изменение места (+ вверх)", "change"),
+        Column("region_code", "Код региона"),
+        Column("region_name", "Регион"),
+        Column("federal_district", "Федеральный округ"),
+        Column("score", "Балл (0–1)", "score"),
+        Column("score_change", "Изменение балла", "score_change"),
+        *_indicator_columns(config, list(config.rating.weights)),
+        Column("data_status", "Данные за неделю"),
+        Column("data_status_reason", "Причина отсутствия данных"),
+    ]
+
+
+def _region_row(config: Config, data: RatingData, region: RegionRating) -> list[Cell]:
+    cells: list[Cell] = [
+        optional_cell(region.rank),
+        optional_cell(region.previous_rank),
+        rank_change_cell(region.rank, region.previous_rank),
+        region.region_code,
+        region.region_name,
+        region.federal_district,
+        # A no-data region's score counts missing indicators as 0: showing it would be a silent zero.
+        region.score if region.has_data and region.score is not None else NO_DATA,
+        optional_cell(region.score_change) if region.has_data else NOT_APPLICABLE,
+    ]
+    for indicator in config.rating.weights:
+        value = data.indicator("region", region.region_code, indicator)
+        cells += [value_cell(value), flag_cell(value)]
+    cells += ["есть" if region.has_data else NO_DATA, None if region.has_data else region.data_status_reason]
+    return cells
+
+
+def region_table(config: Config, data: RatingData, info: EditionInfo) -> Table:
+    table = Table(
+        SHEET_REGIONS,
+        edition_title(info, "Рейтинг регионов по внедрению цифровой образовательной среды"),
+        edition_subtitle(info),
+        region_columns(config),
+        frozen_columns=5,
+    )
+    table.rows = [_region_row(config, data, region) for region in data.regions]
+    return table
+
+
+def indicator_table(config: Config, data: RatingData, info: EditionInfo) -> Table:
+    """Every indicator of the country and of each region, with numerator and denominator."""
+    table = Table(
+        SHEET_INDICATORS,
+        edition_title(info, "Показатели по регионам"),
+        edition_subtitle(info),
+        [
+            Column("unit_id", "Код региона"),
+            Column("unit_name", "Регион"),
+            Column("indicator", "Показатель"),
+            Column("indicator_name", "Наименование показателя"),
+            Column("numerator", "Числитель", "count"),
+            Column("denominator", "Знаменатель", "count"),
+            Column("value", "Значение", "score", flag_of="meets_target"),
+            Column("target", "Цель", "score"),
+            Column("meets_target", "Цель достигнута"),
+        ],
+        frozen_columns=3,
+    )
+    units = [("country", "RU", COUNTRY_NAME)]
+    units += [("region", r.region_code, r.region_name) for r in data.regions]
+    for level, unit_id, unit_name in units:
+        values = data.indicators.get((level, unit_id), {})
+        for indicator in indicator_order(config, set(values)):
+            value = values[indicator]
+            spec = indicator_spec(config, indicator)
+            table.rows.append(
+                [
+                    unit_id,
+                    unit_name,
+                    indicator,
+                    spec.name if spec else indicator,
+                    NO_DATA if value.numerator is None else value.numerator,
+                    NO_DATA if value.denominator is None else value.denominator,
+                    value_cell(value),
+                    NOT_APPLICABLE if value.target is None else value.target,
+                    flag_cell(value),
+                ]
+            )
+            kind = indicator_kind(config, indicator)
+            table.row_kinds.append({"value": kind, "target": kind})
+    return table
+
+
+def method_table(config: Config, info: EditionInfo) -> Table:
+    """How each indicator is computed, its weight in the score, target and source document."""
+    table = Table(
+        SHEET_METHOD,
+        edition_title(info, "Методика расчёта"),
+        "Балл региона = Σ вес × значение показателя (доли 0–1). Регион без принятых загрузок за неделю "
+        f"показан как «{NO_DATA}» с причиной; его балл не публикуется.",
+        [
+            Column("indicator", "Код"),
+            Column("name", "Показатель"),
+            Column("formula", "Формула расчёта"),
+            Column("unit", "Единица"),
+            Column("target", "Цель", "score"),
+            Column("weight", "Вес в рейтинге", "weight"),
+            Column("source", "Источник (документ)"),
+        ],
+        frozen_columns=2,
+    )
+    for indicator, spec in config.indicators.items():
+        weight = config.rating.weights.get(indicator)
+        table.rows.append(
+            [
+                indicator,
+                spec.name,
+                spec.formula,
+                UNIT_NAME[spec.unit],
+                NOT_APPLICABLE if spec.target is None else spec.target,
+                NOT_APPLICABLE if weight is None else weight,
+                spec.source,
+            ]
+        )
+        table.row_kinds.append({"target": UNIT_KIND[spec.unit]})
+    return table
+
+
+def _municipal_order(data: RatingData) -> list[UnitRating]:
+    """Regions in rating order, each region's municipalities by rank, each followed by its schools."""
+    schools: dict[str, list[UnitRating]] = {}
+    municipalities: dict[str, list[UnitRating]] = {}
+    for unit in data.units:
+        if unit.level == "school":
+            schools.setdefault(unit.parent_id, []).append(unit)
+        else:
+            municipalities.setdefault(unit.region_code, []).append(unit)
+    ordered: list[UnitRating] = []
+    for region in data.regions:
+        placed: set[str] = set()
+        for municipality in municipalities.get(region.region_code, []):
+            ordered.append(municipality)
+            ordered += schools.get(municipality.unit_id, [])
+            placed.add(municipality.unit_id)
+        # Schools whose municipality has no rating row still belong to the region's list.
+        for parent, group in schools.items():
+            if parent not in placed and group[0].region_code == region.region_code:
+                ordered += group
+    return ordered
+
+
+def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Table:
+    """Seed 003's district table for every region: municipalities ranked, their schools under them."""
+    indicators = config.rating.edition.municipal_indicators
+    table = Table(
+        SHEET_MUNICIPAL,
+        edition_title(info, "Муниципальный рейтинг: муниципалитеты и образовательные организации"),
+        edition_subtitle(info) + "; место ОО — внутри муниципалитета, муниципалитета — внутри региона",
+        [
+            Column("region_code", "Код региона"),
+            Column("level", "Уровень"),
+            Column("municipality", "Муниципалитет"),
+            Column("school", "Образовательная организация"),
+            Column("unit_id", "ОКТМО / ИНН"),
+            Column("rank", "Место", "int"),
+            Column("previous_rank", "Место неделей ранее", "int"),
+            Column("rank_change", "Изменение места (+ вверх)", "change"),
+            Column("score", "Балл (0–1)", "score"),
+            Column("score_change", "Изменение балла", "score_change"),
+            *_indicator_columns(config, indicators),
+        ],
+        frozen_columns=4,
+    )
+    names = {u.unit_id: u.unit_name for u in data.units if u.level == "municipality"}
+    for unit in _municipal_order(data):
+        is_school = unit.level == "school"
+        row: list[Cell] = [
+            unit.region_code,
+            LEVEL_NAME.get(unit.level, unit.level),
+            names.get(unit.parent_id, unit.parent_id) if is_school else unit.unit_name,
+            unit.unit_name if is_school else None,
+            unit.unit_id,
+            optional_cell(unit.rank),
+            optional_cell(unit.previous_rank),
+            rank_change_cell(unit.rank, unit.previous_rank),
+            NO_DATA if unit.score is None else unit.score,
+            optional_cell(unit.score_change),
+        ]
+        for indicator in indicators:
+            value = data.indicator(unit.level, unit.unit_id, indicator)
+            row += [value_cell(value), flag_cell(value)]
+        table.rows.append(row)
+        table.outline.append(1 if is_school else 0)
+    return table
+
+
+def edition_tables(config: Config, data: RatingData, info: EditionInfo) -> list[Table]:
+    """The workbook's sheets, in the order the official reads them."""
+    return [
+        region_table(config, data, info),
+        indicator_table(config, data, info),
+        municipal_table(config, data, info),
+        method_table(config, info),
+    ]

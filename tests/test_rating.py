@@ -1,0 +1,622 @@
+"""The ministry's weekly rating edition (issue 5), against a small hand-written serving snapshot.
+
+The fixture is a serving.duckdb with exactly the mart columns docs/architecture.md fixes (3 regions,
+2 weeks). Every test reads the produced files back (openpyxl, csv, json) and compares them with
+the marts queried directly, not with the edition code's own structures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.config import load_config, region_rows
+from pipelines.rating import commands
+from pipelines.rating.edition import (
+    EditionExistsError,
+    ReissueReasonError,
+    issue_edition,
+    latest_edition,
+)
+from pipelines.rating.marts import RatingDataError
+from pipelines.weeks import MOSCOW
+
+WEEK, PREVIOUS = "2026-W47", "2026-W46"
+NO_DATA, DASH = "нет данных", "—"
+SMO_REASON = "gis_students: файл отклонён (СНИЛС: неверная контрольная сумма, строка 12)"
+MAIN, INDICATORS, MUNICIPAL, METHOD = "Рейтинг регионов", "Показатели", "Муниципальный рейтинг", "Методика"
+HEADER_ROW = 3  # Excel row of the header; title and edition line above it
+
+# mart_region_rating, hand-written: (week, region, score, rank, previous_rank, score_change, status, reason)
+REGION_RATING = [
+    (PREVIOUS, "RU-DA", 0.655, 1, None, None, "ok", None),
+    (PREVIOUS, "RU-KB", 0.612, 2, None, None, "ok", None),
+    (PREVIOUS, "RU-SMO", 0.41, 3, None, None, "ok", None),
+    (WEEK, "RU-KB", 0.701, 1, 2, 0.089, "ok", None),
+    (WEEK, "RU-DA", 0.648, 2, 1, -0.007, "ok", None),
+    (WEEK, "RU-SMO", 0.21, 3, 3, -0.2, "no_data", SMO_REASON),
+]
+
+# mart_indicators at region level for WEEK: indicator → {region: (numerator, denominator)}.
+# RU-SMO's regional ГИС file was rejected: it has only the federal (ФГИС / Сферум) indicators.
+REGION_COUNTS: dict[str, dict[str, tuple[float, float]]] = {
+    "A1": {"RU-KB": (301, 301), "RU-DA": (1012, 1080), "RU-SMO": (355, 372)},
+    "A2": {"RU-KB": (250, 301), "RU-DA": (640, 1080), "RU-SMO": (200, 372)},
+    "A3": {"RU-KB": (7902, 8410), "RU-DA": (20110, 31003)},
+    "A4": {"RU-KB": (5001, 8410), "RU-DA": (9050, 31003)},
+    "A5": {"RU-KB": (61000, 98000), "RU-DA": (120000, 290000)},
+    "A6": {"RU-KB": (12, 1), "RU-DA": (0, 1), "RU-SMO": (40, 1)},
+    "A7": {"RU-KB": (301, 301), "RU-DA": (1001, 1080), "RU-SMO": (372, 372)},
+    "B1": {"RU-KB": (9100, 1), "RU-DA": (21000, 1), "RU-SMO": (5100, 1)},
+    "B2": {"RU-KB": (3000, 9100), "RU-DA": (4000, 21000), "RU-SMO": (1300, 5100)},
+    "B3": {"RU-KB": (3500, 3900), "RU-DA": (9000, 12000), "RU-SMO": (2500, 2600)},
+    "C1": {"RU-KB": (70000, 98000), "RU-DA": (100000, 290000)},
+    "C6": {"RU-KB": (8000, 8410), "RU-DA": (0, 0)},  # RU-DA: no pedagogical staff matched → no value
+}
+
+# mart_municipal_rating for WEEK: (level, unit_id, name, parent_id, region, score, rank, previous_rank, A5)
+UNITS = [
+    ("municipality", "83701000", "г.о. Нальчик", "RU-KB", "RU-KB", 0.74, 1, 1, (9000, 12000)),
+    ("municipality", "83630000", "Баксанский район", "RU-KB", "RU-KB", 0.66, 2, 2, (4000, 9000)),
+    ("school", "0711000011", "МКОУ «СОШ №1» г.о. Нальчик", "83701000", "RU-KB", 0.8, 1, 2, (900, 1000)),
+    ("school", "0711000029", "МКОУ «Гимназия №4»", "83701000", "RU-KB", 0.7, 2, 1, (700, 1000)),
+    ("school", "0701000014", "МКОУ «СОШ с.п. Кременчуг»", "83630000", "RU-KB", 0.66, 1, None, (200, 500)),
+    ("municipality", "82646000", "Сергокалинский район", "RU-DA", "RU-DA", 0.52, 2, 1, (1800, 4100)),
+    ("municipality", "82701000", "г. Махачкала", "RU-DA", "RU-DA", 0.69, 1, 2, (50000, 90000)),
+    ("school", "0527001601", "МКОУ «Дегвинская СОШ»", "82646000", "RU-DA", 0.49, 2, 2, (185, 380)),
+    ("school", "0527001618", "МКОУ «Мургукская СОШ»", "82646000", "RU-DA", 0.51, 1, 1, (180, 380)),
+    ("school", "0561000012", "МБОУ «Лицей №8»", "82701000", "RU-DA", 0.71, 1, 1, None),
+    ("municipality", "66701000", "г. Смоленск", "RU-SMO", "RU-SMO", None, None, 1, None),
+]
+
+
+def _region_ref(code: str) -> dict[str, str]:
+    return next(row for row in region_rows() if row["region_code"] == code)
+
+
+def _indicator_rows() -> list[tuple[Any, ...]]:
+    config = load_config()
+    rows = []
+
+    def add(
+        level: str, unit: str, name: str, parent: str, region: str, ind: str, num: float, den: float
+    ) -> None:
+        spec = config.indicators[ind]
+        share = spec.unit == "share"
+        value = (num / den if den else None) if share else num
+        target = spec.target
+        met = (
+            None if target is None or value is None else (value >= target if ind != "A6" else value <= target)
+        )
+        rows.append(
+            (WEEK, level, unit, name, parent, region, ind, num, den if share else None, value, target, met)
+        )
+
+    totals: dict[str, list[float]] = {}
+    for ind, by_region in REGION_COUNTS.items():
+        for region, (num, den) in by_region.items():
+            add("region", region, _region_ref(region)["region_name"], "RU", region, ind, num, den)
+            total = totals.setdefault(ind, [0, 0])
+            total[0], total[1] = total[0] + num, total[1] + den
+    for ind, (num, den) in totals.items():
+        add("country", "RU", "Российская Федерация", "", "RU", ind, num, den)
+    for level, unit_id, name, parent, region, *_rest, a5 in UNITS:
+        if a5 is not None:
+            add(level, unit_id, name, parent, region, "A5", *a5)
+    return rows
+
+
+def build_serving(path: Path) -> Path:
+    """A serving.duckdb with exactly the published mart columns (docs/architecture.md)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """create table mart_region_rating (week varchar, region_code varchar, region_name varchar,
+               federal_district varchar, map_code varchar, score double, rank integer, previous_rank integer,
+               rank_change integer, previous_score double, score_change double, data_status varchar,
+               data_status_reason varchar)"""
+        )
+        for week, code, score, rank, prev, change, status, reason in REGION_RATING:
+            ref = _region_ref(code)
+            con.execute(
+                "insert into mart_region_rating values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [week, code, ref["region_name"], ref["federal_district"], ref["map_code"], score, rank, prev,
+                 None if prev is None else prev - rank, None if change is None else score - change, change,
+                 status, reason],
+            )  # fmt: skip
+        con.execute(
+            """create table mart_indicators (week varchar, level varchar, unit_id varchar,
+               unit_name varchar, parent_id varchar, region_code varchar, indicator varchar,
+               numerator double, denominator double, value double, target double, meets_target boolean)"""
+        )
+        con.executemany(
+            "insert into mart_indicators values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _indicator_rows()
+        )
+        con.execute(
+            """create table mart_municipal_rating (week varchar, level varchar, unit_id varchar,
+               unit_name varchar, parent_id varchar, region_code varchar, score double, rank integer,
+               previous_rank integer, rank_change integer, score_change double)"""
+        )
+        for level, unit_id, name, parent, region, score, rank, prev, _a5 in UNITS:
+            change = None if prev is None or rank is None else prev - rank
+            con.execute(
+                "insert into mart_municipal_rating values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    WEEK,
+                    level,
+                    unit_id,
+                    name,
+                    parent,
+                    region,
+                    score,
+                    rank,
+                    prev,
+                    change,
+                    0.01 if score else None,
+                ],
+            )
+        con.execute(
+            """create table mart_data_quality (week varchar, region_code varchar, dataset varchar,
+               status varchar, reason varchar, rule varchar, rows bigint, source_file varchar, sha256 varchar,
+               checked_at timestamp, timeliness double, completeness double, consistency double)"""
+        )
+        con.execute(
+            """insert into mart_data_quality values
+               (?, 'RU-SMO', 'gis_students', 'rejected', 'СНИЛС: неверная контрольная сумма, строка 12',
+                'snils_checksum', 0, 'gis_students_RU-SMO_2026-W47.csv', 'ab12', '2026-11-23 05:00', 0, 0, 0),
+               (?, 'RU-KB', 'gis_students', 'loaded', null, null, 98000, 'gis_students_RU-KB_2026-W47.xlsx',
+                'cd34', '2026-11-23 05:00', 1, 1, 1)""",
+            [WEEK, WEEK],
+        )
+        con.execute("create table ref_regions as select * from read_csv_auto(?, all_varchar = true)",
+                    [str(Path(__file__).parent.parent / "dbt_project/seeds/ref_regions.csv")])  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def serving_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_serving(tmp_path_factory.mktemp("serving") / "serving.duckdb")
+
+
+def make_home(root: Path, serving: Path) -> Path:
+    home = root / "home"
+    home.mkdir()
+    shutil.copyfile(serving, home / "serving.duckdb")
+    return home
+
+
+@pytest.fixture()
+def home(tmp_path: Path, serving_file: Path) -> Path:
+    return make_home(tmp_path, serving_file)
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory, serving_file: Path) -> Path:
+    """One edition v1 of WEEK, shared by the read-only checks; returns the home folder."""
+    home = make_home(tmp_path_factory.mktemp("issued"), serving_file)
+    issue_edition(WEEK, home)
+    return home
+
+
+def outbox_file(home: Path, suffix: str, version: int = 1) -> Path:
+    return home / "outbox" / f"rating_{WEEK}_v{version}.{suffix}"
+
+
+def mart(home: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
+    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as con:
+        cursor = con.execute(sql, list(params))
+        names = [c[0] for c in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def sheet_rows(sheet: Worksheet) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header and the data rows of a sheet as {header: value}."""
+    rows = list(sheet.iter_rows(min_row=HEADER_ROW, values_only=True))
+    header = [str(h) for h in rows[0]]
+    return header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
+
+
+def expected_cell(value: Any) -> Any:
+    """What a cell shows for a mart value. XLSX keeps 16 significant digits (Excel computes with
+    15), so a float is compared to that precision; everything else exactly."""
+    if value is None:
+        return NO_DATA
+    if isinstance(value, float):
+        return pytest.approx(value, rel=1e-15, abs=0)
+    return value
+
+
+def expected_flag(row: dict[str, Any] | None) -> str:
+    if row is None or row["value"] is None:
+        return NO_DATA
+    if row["meets_target"] is None:
+        return DASH
+    return "да" if row["meets_target"] else "нет"
+
+
+def region_indicators(home: Path, level: str = "region") -> dict[tuple[str, str], dict[str, Any]]:
+    rows = mart(home, "select * from mart_indicators where week = ? and level = ?", WEEK, level)
+    return {(r["unit_id"], r["indicator"]): r for r in rows}
+
+
+def test_main_sheet_shows_every_mart_value(issued: Path) -> None:
+    """Every cell of «Рейтинг регионов» equals the marts: rank, previous rank and its change,
+    region, district, score, each rated indicator's value and target flag, data status.
+    Matters because this sheet is what the ministry reads. On failure compare the named region
+    and column with mart_region_rating / mart_indicators: the edition must show, not recompute."""
+    config = load_config()
+    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
+    _, rows = sheet_rows(book[MAIN])
+    ratings = mart(issued, "select * from mart_region_rating where week = ? order by rank", WEEK)
+    indicators = region_indicators(issued)
+    assert [r["Код региона"] for r in rows] == [r["region_code"] for r in ratings]
+    for row, rating in zip(rows, ratings, strict=True):
+        code, ok = rating["region_code"], rating["data_status"] == "ok"
+        assert row["Место"] == rating["rank"], code
+        assert row["Место неделей ранее"] == (
+            DASH if rating["previous_rank"] is None else rating["previous_rank"]
+        )
+        moved = None if rating["previous_rank"] is None else rating["previous_rank"] - rating["rank"]
+        assert row["Изменение места (+ вверх)"] == (DASH if moved is None else moved), code
+        assert (
+            row["Регион"] == rating["region_name"] and row["Федеральный округ"] == rating["federal_district"]
+        )
+        assert row["Балл (0–1)"] == (expected_cell(rating["score"]) if ok else NO_DATA), code
+        assert row["Изменение балла"] == (expected_cell(rating["score_change"]) if ok else DASH), code
+        for indicator in config.rating.weights:
+            value = indicators.get((code, indicator))
+            label = f"{indicator} {config.indicators[indicator].name}"
+            assert row[label] == expected_cell(value and value["value"]), (code, indicator)
+            assert row[f"{indicator}: цель достигнута"] == expected_flag(value), (code, indicator)
+        assert row["Данные за неделю"] == ("есть" if ok else NO_DATA)
+        assert row["Причина отсутствия данных"] == rating["data_status_reason"]
+
+
+def test_no_data_region_is_never_a_silent_zero(issued: Path) -> None:
+    """RU-SMO's ГИС file was rejected: its score and its ГИС indicators read «нет данных» with the
+    reason, while its federal indicators keep their values. Matters because a zero would rank a
+    region for data it never delivered. On failure look at tables.region_table's NO_DATA cells."""
+    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
+    _, rows = sheet_rows(book[MAIN])
+    smolensk = next(r for r in rows if r["Код региона"] == "RU-SMO")
+    assert smolensk["Балл (0–1)"] == NO_DATA
+    assert smolensk["Причина отсутствия данных"] == SMO_REASON
+    assert smolensk["A3 Педагоги, зарегистрированные в Сферуме"] == NO_DATA
+    assert smolensk["A1 Подключение ОО к ИКОП «Сферум»"] == pytest.approx(355 / 372)
+    dagestan = next(r for r in rows if r["Код региона"] == "RU-DA")
+    assert dagestan["C6: цель достигнута"] == NO_DATA  # an ok region's indicator without a denominator
+    assert 0 not in [smolensk[h] for h in smolensk if h.startswith(("A3", "A4", "C1", "C6"))]
+
+
+def test_reason_comes_from_data_quality_when_the_mart_gives_none(home: Path) -> None:
+    """A no-data region without a reason in mart_region_rating gets the load log's reason from
+    mart_data_quality, and a region with only rejected loads and no rating row still appears.
+    Matters because «нет данных» must always say why. On failure see marts._problem_reasons."""
+    with duckdb.connect(str(home / "serving.duckdb")) as con:
+        con.execute("update mart_region_rating set data_status_reason = null where region_code = 'RU-SMO'")
+        con.execute(
+            """insert into mart_data_quality (week, region_code, dataset, status, reason)
+               values (?, 'RU-AD', 'fgis_orgs', 'missing', null)""",
+            [WEEK],
+        )
+    issue_edition(WEEK, home)
+    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(home, "xlsx"))[MAIN])
+    by_code = {r["Код региона"]: r for r in rows}
+    assert by_code["RU-SMO"]["Причина отсутствия данных"] == (
+        "gis_students: файл отклонён (СНИЛС: неверная контрольная сумма, строка 12)"
+    )
+    assert by_code["RU-AD"]["Причина отсутствия данных"] == "fgis_orgs: файл не поступил"
+    assert by_code["RU-AD"]["Балл (0–1)"] == NO_DATA and by_code["RU-AD"]["Место"] == DASH
+
+
+def test_indicators_sheet_lists_every_indicator_of_every_region(issued: Path) -> None:
+    """«Показатели» holds one row per country/region × indicator of mart_indicators with the same
+    numerator, denominator, value, target and flag. On failure the message names the unit and
+    indicator; compare with mart_indicators for the week."""
+    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[INDICATORS])
+    expected = {**region_indicators(issued), **region_indicators(issued, "country")}
+    assert len(rows) == len(expected)
+    for row in rows:
+        key = (row["Код региона"], row["Показатель"])
+        source = expected[key]
+        assert row["Числитель"] == expected_cell(source["numerator"]), key
+        assert row["Знаменатель"] == expected_cell(source["denominator"]), key
+        assert row["Значение"] == expected_cell(source["value"]), key
+        assert row["Цель"] == (DASH if source["target"] is None else expected_cell(source["target"])), key
+        assert row["Цель достигнута"] == expected_flag(source), key
+    assert rows[0]["Регион"] == "Российская Федерация"
+
+
+def test_municipal_sheet_ranks_municipalities_and_their_schools(issued: Path) -> None:
+    """«Муниципальный рейтинг» has every mart_municipal_rating row once, with its score, rank and
+    A5 value; each municipality is followed by its own schools in rank order (seed 003's table).
+    On failure compare the unit with mart_municipal_rating and tables._municipal_order."""
+    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[MUNICIPAL])
+    units = {
+        r["unit_id"]: r for r in mart(issued, "select * from mart_municipal_rating where week = ?", WEEK)
+    }
+    a5 = {**region_indicators(issued, "municipality"), **region_indicators(issued, "school")}
+    assert sorted(r["ОКТМО / ИНН"] for r in rows) == sorted(units)
+    current_municipality = None
+    for row in rows:
+        unit = units[row["ОКТМО / ИНН"]]
+        assert row["Балл (0–1)"] == expected_cell(unit["score"]), unit["unit_id"]
+        assert row["Место"] == (DASH if unit["rank"] is None else unit["rank"])
+        assert row["A5 Обучающиеся, пользовавшиеся Сферумом за 12 месяцев"] == expected_cell(
+            (a5.get((unit["unit_id"], "A5")) or {}).get("value")
+        )
+        if unit["level"] == "municipality":
+            current_municipality = unit["unit_id"]
+            assert row["Муниципалитет"] == unit["unit_name"]
+        else:
+            assert (
+                unit["parent_id"] == current_municipality
+                and row["Образовательная организация"] == unit["unit_name"]
+            )
+    regions = [r["Код региона"] for r in rows]
+    assert regions == sorted(regions, key=["RU-KB", "RU-DA", "RU-SMO"].index)  # rating order
+    schools = [
+        r["Место"] for r in rows if r["Уровень"] == "ОО" and r["Муниципалитет"] == "Сергокалинский район"
+    ]
+    assert schools == [1, 2]
+
+
+def test_method_sheet_comes_from_the_configuration(issued: Path) -> None:
+    """«Методика» lists every indicator of orchestration.yaml with formula, target, weight and source.
+    On failure the configuration and the sheet disagree: the sheet must be rebuilt from it."""
+    config = load_config()
+    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[METHOD])
+    assert [r["Код"] for r in rows] == list(config.indicators)
+    for row in rows:
+        spec = config.indicators[row["Код"]]
+        assert (row["Показатель"], row["Формула расчёта"], row["Источник (документ)"]) == (
+            spec.name, spec.formula, spec.source,
+        )  # fmt: skip
+        assert row["Цель"] == (DASH if spec.target is None else spec.target)
+        assert row["Вес в рейтинге"] == config.rating.weights.get(row["Код"], DASH)
+
+
+def test_workbook_layout_is_what_an_official_expects(issued: Path) -> None:
+    """Sheets in order, a title with the week and its Monday–Sunday dates, frozen header, autofilter,
+    percent formats on shares, green/red conditional colours, fitted widths. On failure open the
+    file in a spreadsheet program: the named sheet/property is what is off (see workbook.py)."""
+    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
+    assert book.sheetnames == [MAIN, INDICATORS, MUNICIPAL, METHOD]
+    assert book.properties.created == datetime(2026, 11, 23, 3, 0)  # Monday 06:00 Moscow, in UTC
+    for sheet in book.worksheets:
+        assert (
+            WEEK in sheet["A1"].value
+            and "16.11.2026" in sheet["A1"].value
+            and "22.11.2026" in sheet["A1"].value
+        )
+        assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith(str(HEADER_ROW + 1))
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.split(":")[0].endswith(str(HEADER_ROW))
+        for column in range(1, sheet.max_column + 1):
+            header = str(sheet.cell(HEADER_ROW, column).value)
+            assert column_width(sheet, column) >= min(max(map(len, header.split())), 60), header
+    main = book[MAIN]
+    header, _ = sheet_rows(main)
+    a1 = header.index("A1 Подключение ОО к ИКОП «Сферум»") + 1
+    assert main.cell(HEADER_ROW + 1, a1).number_format == "0.0%"
+    assert main.cell(HEADER_ROW + 1, header.index("Балл (0–1)") + 1).number_format == "0.000"
+    rules = [rule for cf in main.conditional_formatting for rule in cf.rules]
+    formulas = " ".join(f for rule in rules for f in rule.formula)
+    assert '="да"' in formulas and '="нет"' in formulas
+    assert {"expression", "colorScale", "cellIs"} <= {rule.type for rule in rules}
+    fills = {rule.dxf.fill.bgColor.rgb for rule in rules if rule.dxf and rule.dxf.fill}
+    assert {"FFC6EFCE", "FFFFC7CE"} <= fills  # green and red
+    indicator_header, indicator_rows = sheet_rows(book[INDICATORS])
+    value_column = indicator_header.index("Значение") + 1
+    formats = {
+        row["Показатель"]: book[INDICATORS].cell(HEADER_ROW + 1 + i, value_column).number_format
+        for i, row in enumerate(indicator_rows)
+    }
+    assert formats["A1"] == "0.0%" and formats["B1"] == "#,##0"
+
+
+def column_width(sheet: Worksheet, column: int) -> float:
+    """openpyxl keys a run of equal-width columns by its first letter: find the run holding `column`."""
+    for dimension in sheet.column_dimensions.values():
+        if dimension.min and dimension.max and dimension.min <= column <= dimension.max:
+            return float(dimension.width)
+    return 0.0
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "the CSV starts with a UTF-8 BOM so Excel reads Cyrillic"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def _from_csv(cell: str) -> Any:
+    """A CSV cell read back: empty → None, a decimal-comma number → a number, else the text."""
+    if cell == "":
+        return None
+    try:
+        return float(cell.replace(",", "."))
+    except ValueError:
+        return cell
+
+
+def _same(csv_cell: str, xlsx_value: Any) -> bool:
+    value = _from_csv(csv_cell)
+    if isinstance(value, float) and not isinstance(xlsx_value, str):
+        return value == pytest.approx(xlsx_value, rel=1e-15, abs=0)
+    return bool(value == xlsx_value)
+
+
+def test_csv_and_json_agree_with_the_workbook(issued: Path) -> None:
+    """The CSV's first columns are the main sheet cell for cell (decimal comma, `;`), its extra
+    columns the other indicators' values from «Показатели»; the JSON's regions carry the same cells
+    and every indicator. On failure the three writers have drifted apart: they must all come
+    from tables.region_table."""
+    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
+    main_header, main_rows = sheet_rows(book[MAIN])
+    _, indicator_rows = sheet_rows(book[INDICATORS])
+    table = _csv_rows(outbox_file(issued, "csv"))
+    assert table[0][: len(main_header)] == main_header
+    assert len(table) - 1 == len(main_rows)
+    values = {(r["Код региона"], r["Показатель"]): r for r in indicator_rows}
+    for csv_row, row in zip(table[1:], main_rows, strict=True):
+        for header, cell in zip(main_header, csv_row, strict=False):
+            assert _same(cell, row[header]), (row["Код региона"], header, cell)
+        for header, cell in zip(table[0][len(main_header) :], csv_row[len(main_header) :], strict=True):
+            indicator = header.split()[0].rstrip(":")
+            source = values.get((row["Код региона"], indicator))
+            if header.endswith("цель достигнута"):
+                assert cell == (source["Цель достигнута"] if source else NO_DATA)
+            else:
+                assert _same(cell, source["Значение"] if source else NO_DATA), (indicator, cell)
+    assert len(table[0]) > len(main_header)  # the other indicators (A5, A6, B1) follow the main columns
+    document = json.loads(outbox_file(issued, "json").read_text(encoding="utf-8"))
+    keys = [c["key"] for c in document["columns"]]
+    assert [c["header"] for c in document["columns"]] == main_header
+    for item, row in zip(document["regions"], main_rows, strict=True):
+        assert [item[k] for k in keys] == [
+            expected_cell(row[h]) if row[h] is not None else None for h in main_header
+        ]
+        indicators = {k: v for (code, k), v in values.items() if code == row["Код региона"]}
+        assert set(item["indicators"]) == set(indicators)
+        for indicator, sheet_row in indicators.items():
+            value = item["indicators"][indicator]["value"]
+            assert sheet_row["Значение"] == (NO_DATA if value is None else expected_cell(value))
+    assert document["edition"]["week"] == WEEK and document["edition"]["version"] == 1
+    assert len(document["methodology"]) == len(load_config().indicators)
+
+
+def test_manifest_checksums_match_the_files(issued: Path) -> None:
+    """The manifest names the week, version, serving snapshot sha256 and generator, and the sha256
+    of each file matches the bytes on disk. On failure a file was changed after issue, or the
+    manifest was written before the file was complete."""
+    manifest = json.loads(outbox_file(issued, "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["week"] == WEEK and manifest["version"] == 1 and manifest["reason"] is None
+    assert (
+        manifest["serving_snapshot"]["sha256"]
+        == hashlib.sha256((issued / "serving.duckdb").read_bytes()).hexdigest()
+    )
+    assert manifest["generator"].startswith("edumon ")
+    assert [f["name"] for f in manifest["files"]] == [
+        f"rating_{WEEK}_v1.{ext}" for ext in ("xlsx", "csv", "json")
+    ]
+    for entry in manifest["files"]:
+        assert hashlib.sha256((issued / "outbox" / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+
+
+def _digests(home: Path, version: int) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted((home / "outbox").glob(f"rating_{WEEK}_v{version}.*"))
+    }
+
+
+def test_reissue_writes_the_next_version_and_never_touches_earlier_ones(home: Path) -> None:
+    """Without --reissue an issued week is refused and left as it is; a re-issue needs a reason,
+    writes v2 with the reason in its manifest and leaves v1 byte-identical. Matters because the
+    ministry may already hold v1. On failure see edition.issue_edition / _publish."""
+    issue_edition(WEEK, home)
+    before = _digests(home, 1)
+    assert len(before) == 4
+    with pytest.raises(EditionExistsError, match="--reissue"):
+        issue_edition(WEEK, home)
+    with pytest.raises(ReissueReasonError):
+        issue_edition(WEEK, home, reissue=True, reason="  ")
+    edition = issue_edition(WEEK, home, reissue=True, reason="исправлен файл ГИС Смоленской области")
+    assert edition.version == 2
+    assert _digests(home, 1) == before
+    manifest = edition.read_manifest()
+    assert manifest["reason"] == "исправлен файл ГИС Смоленской области"
+    assert manifest["reissue_of"] == f"rating_{WEEK}_v1"
+    title = openpyxl.load_workbook(edition.data_file("xlsx"))[MAIN]["A2"].value
+    assert "v2" in title and "исправлен файл" in title
+    assert sorted(p.name for p in (home / "outbox").iterdir()) == sorted([*before, *_digests(home, 2)])
+
+
+def test_the_same_marts_give_the_same_bytes(tmp_path: Path, serving_file: Path) -> None:
+    """Two issues from the same snapshot, in two homes, have byte-identical XLSX, CSV and JSON (fixed
+    document time, sorted rows). On failure something time- or order-dependent leaked into a file."""
+    homes = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        homes.append(make_home(tmp_path / name, serving_file))
+    first, second = homes
+    for home in homes:
+        issue_edition(WEEK, home)
+    digests = [
+        {k: v for k, v in _digests(h, 1).items() if not k.endswith("manifest.json")} for h in (first, second)
+    ]
+    assert digests[0] == digests[1] and len(digests[0]) == 3
+
+
+def test_a_week_without_rating_or_snapshot_is_a_clear_error(home: Path, tmp_path: Path) -> None:
+    """A week the marts do not have, or a home without serving.duckdb, stops with a message saying
+    what to run, and leaves no file in outbox. On failure see marts.read_rating_data."""
+    with pytest.raises(RatingDataError, match="no rows for week 2026-W40"):
+        issue_edition("2026-W40", home)
+    with pytest.raises(RatingDataError, match="no serving snapshot"):
+        issue_edition(WEEK, tmp_path / "empty")
+    assert not (home / "outbox").exists() or not list((home / "outbox").glob("rating_*"))
+
+
+def _cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="edumon")
+    commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+def test_cli_issues_through_a_recorded_dagster_run(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`edumon rating --week W --home H` runs the rating job as a Dagster run stored in H/dagster,
+    so it shows in the UI; a second call is refused with a message; --reissue needs --reason.
+    On failure read the printed error, then the run in H/dagster (edumon ui)."""
+    from dagster import AssetKey, DagsterInstance, DagsterRunStatus
+
+    assert _cli(["rating", "--week", WEEK, "--home", str(home)]) == 0
+    assert "rating_2026-W47_v1 issued" in capsys.readouterr().out
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs()
+        assert [(r.job_name, r.status) for r in runs] == [("rating_job", DagsterRunStatus.SUCCESS)]
+        assert instance.get_latest_materialization_event(AssetKey("rating_edition")) is not None
+    assert _cli(["rating", "--week", WEEK, "--home", str(home)]) == 1
+    assert "already issued as rating_2026-W47_v1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _cli(["rating", "--week", WEEK, "--home", str(home), "--reissue"])
+    assert _cli(["rating", "--week", WEEK, "--home", str(home), "--reissue", "--reason", "правка"]) == 0
+    assert latest_edition(home / "outbox", WEEK).version == 2  # type: ignore[union-attr]
+    assert _cli(["rating", "--week", "2026-W40", "--home", str(home)]) == 1
+    assert "no rows for week 2026-W40" in capsys.readouterr().err
+
+
+def test_weekly_schedule_rates_the_week_that_ended(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schedule fires Monday 06:00 Moscow for the previous ISO week and skips a week already
+    issued; the asset depends on the publish asset `serving_snapshot`. On failure check
+    orchestration.yaml schedules.weekly_run and pipelines/rating/assets.py."""
+    from dagster import AssetKey, DagsterInstance, RunRequest, build_schedule_context
+
+    from pipelines.rating.assets import rating_definitions, rating_edition, weekly_rating_schedule
+
+    monkeypatch.setenv("EDUMON_HOME", str(home))
+    assert weekly_rating_schedule.cron_schedule == "0 6 * * 1"
+    assert weekly_rating_schedule.execution_timezone == "Europe/Moscow"
+    assert AssetKey("serving_snapshot") in rating_edition.asset_deps[AssetKey("rating_edition")]
+    rating_definitions().resolve_job_def("rating_job")
+    tick = datetime(2026, 11, 23, 6, 0, tzinfo=MOSCOW)
+    (home / "dagster").mkdir()
+    with DagsterInstance.local_temp(str(home / "dagster")) as instance:
+        context = build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        request = weekly_rating_schedule.evaluate_tick(context).run_requests
+        assert request and isinstance(request[0], RunRequest)
+        assert request[0].run_config["ops"]["rating_edition"]["config"]["week"] == WEEK
+        issue_edition(WEEK, home)
+        result = weekly_rating_schedule.evaluate_tick(context)
+        assert not result.run_requests and result.skip_message and "already issued" in result.skip_message
