@@ -46,7 +46,7 @@ REGION_RATING = [
     (PREVIOUS, "RU-SMO", 0.41, 3, None, None, "ok", None),
     (WEEK, "RU-KB", 0.701, 1, 2, 0.089, "ok", None),
     (WEEK, "RU-DA", 0.648, 2, 1, -0.007, "ok", None),
-    (WEEK, "RU-SMO", 0.21, 3, 3, -0.2, "no_data", SMO_REASON),
+    (WEEK, "RU-SMO", None, None, 3, None, "no_data", SMO_REASON),  # as the mart does: unranked
 ]
 
 # mart_indicators at region level for WEEK: indicator → {region: (numerator, denominator)}.
@@ -132,7 +132,8 @@ def build_serving(path: Path) -> Path:
             con.execute(
                 "insert into mart_region_rating values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [week, code, ref["region_name"], ref["federal_district"], ref["map_code"], score, rank, prev,
-                 None if prev is None else prev - rank, None if change is None else score - change, change,
+                 None if prev is None or rank is None else prev - rank,
+                 None if change is None else score - change, change,
                  status, reason],
             )  # fmt: skip
         con.execute(
@@ -209,8 +210,8 @@ def issued(tmp_path_factory: pytest.TempPathFactory, serving_file: Path) -> Path
     return home
 
 
-def outbox_file(home: Path, suffix: str, version: int = 1) -> Path:
-    return home / "outbox" / f"rating_{WEEK}_v{version}.{suffix}"
+def outbox_file(home: Path, suffix: str, version: int = 1, week: str = WEEK) -> Path:
+    return home / "outbox" / f"rating_{week}_v{version}.{suffix}"
 
 
 def mart(home: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -245,9 +246,110 @@ def expected_flag(row: dict[str, Any] | None) -> str:
     return "да" if row["meets_target"] else "нет"
 
 
-def region_indicators(home: Path, level: str = "region") -> dict[tuple[str, str], dict[str, Any]]:
-    rows = mart(home, "select * from mart_indicators where week = ? and level = ?", WEEK, level)
+def region_indicators(
+    home: Path, level: str = "region", week: str = WEEK
+) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = mart(home, "select * from mart_indicators where week = ? and level = ?", week, level)
     return {(r["unit_id"], r["indicator"]): r for r in rows}
+
+
+def dash_or(value: Any) -> Any:
+    return DASH if value is None else value
+
+
+# Checks shared with the end-to-end test (test_rating_e2e.py): the edition of `week` in `home`
+# against the marts of `home`/serving.duckdb.
+
+
+def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> list[dict[str, Any]]:
+    config = load_config()
+    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(home, "xlsx", version, week))[MAIN])
+    sql = "select * from mart_region_rating where week = ? order by rank nulls last, region_code"
+    ratings = mart(home, sql, week)
+    indicators = region_indicators(home, "region", week)
+    assert [r["Код региона"] for r in rows[: len(ratings)]] == [r["region_code"] for r in ratings]
+    for extra in rows[len(ratings) :]:  # regions with only failed loads, added from mart_data_quality
+        assert extra["Данные за неделю"] == NO_DATA and extra["Причина отсутствия данных"], extra
+    for row, rating in zip(rows, ratings, strict=False):
+        code, ok = rating["region_code"], rating["data_status"] == "ok"
+        rank, previous = rating["rank"], rating["previous_rank"]
+        assert row["Место"] == dash_or(rank), code
+        assert row["Место неделей ранее"] == dash_or(previous), code
+        moved = None if rank is None or previous is None else previous - rank
+        assert row["Изменение места (+ вверх)"] == dash_or(moved), code
+        assert (row["Регион"], row["Федеральный округ"]) == (
+            rating["region_name"],
+            rating["federal_district"],
+        )
+        assert row["Балл (0–1)"] == (expected_cell(rating["score"]) if ok else NO_DATA), code
+        change = rating["score_change"] if ok else None
+        assert row["Изменение балла"] == (DASH if change is None else expected_cell(change)), code
+        for indicator in config.rating.weights:
+            value = indicators.get((code, indicator))
+            label = f"{indicator} {config.indicators[indicator].name}"
+            assert row[label] == expected_cell(value and value["value"]), (code, indicator)
+            assert row[f"{indicator}: цель достигнута"] == expected_flag(value), (code, indicator)
+        assert row["Данные за неделю"] == ("есть" if ok else NO_DATA)
+        if ok or rating["data_status_reason"]:
+            assert row["Причина отсутствия данных"] == rating["data_status_reason"], code
+        else:  # the mart gave no reason: the edition names one from mart_data_quality
+            assert row["Причина отсутствия данных"], code
+    return rows
+
+
+def assert_indicators_sheet_matches_marts(home: Path, week: str, version: int = 1) -> list[dict[str, Any]]:
+    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(home, "xlsx", version, week))[INDICATORS])
+    expected = {**region_indicators(home, "region", week), **region_indicators(home, "country", week)}
+    assert len(rows) == len(expected)
+    for row in rows:
+        key = (row["Код региона"], row["Показатель"])
+        source = expected[key]
+        assert row["Числитель"] == expected_cell(source["numerator"]), key
+        assert row["Знаменатель"] == expected_cell(source["denominator"]), key
+        assert row["Значение"] == expected_cell(source["value"]), key
+        assert row["Цель"] == (DASH if source["target"] is None else expected_cell(source["target"])), key
+        assert row["Цель достигнута"] == expected_flag(source), key
+    return rows
+
+
+def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1) -> list[dict[str, Any]]:
+    book = openpyxl.load_workbook(outbox_file(home, "xlsx", version, week))
+    _, rows = sheet_rows(book[MUNICIPAL])
+    sql = "select * from mart_municipal_rating where week = ?"
+    units = {(r["level"], r["unit_id"]): r for r in mart(home, sql, week)}
+    indicators = {**region_indicators(home, "municipality", week), **region_indicators(home, "school", week)}
+    level_of = {"муниципалитет": "municipality", "ОО": "school"}
+    assert sorted((level_of[r["Уровень"]], r["ОКТМО / ИНН"]) for r in rows) == sorted(units)
+    municipalities = {unit_id for level, unit_id in units if level == "municipality"}
+    current, previous_place = None, 0
+    for row in rows:
+        unit = units[(level_of[row["Уровень"]], row["ОКТМО / ИНН"])]
+        key = unit["unit_id"]
+        assert row["Балл (0–1)"] == expected_cell(unit["score"]), key
+        assert row["Место"] == dash_or(unit["rank"]), key
+        assert row["Место неделей ранее"] == dash_or(unit["previous_rank"]), key
+        for indicator in load_config().rating.edition.municipal_indicators:
+            value = indicators.get((key, indicator))
+            assert row[f"{indicator}: цель достигнута"] == expected_flag(value), key
+            assert row[label_of(indicator)] == expected_cell(value and value["value"]), key
+        if unit["level"] == "municipality":
+            current, previous_place = key, 0
+            assert row["Муниципалитет"] == unit["unit_name"], key
+        else:
+            assert row["Образовательная организация"] == unit["unit_name"], key
+            if unit["parent_id"] in municipalities:  # a school sits under its own municipality, by rank
+                assert unit["parent_id"] == current, key
+                place = row["Место"] if isinstance(row["Место"], int) else previous_place
+                assert place >= previous_place, key
+                previous_place = place
+    main_order = [r["Код региона"] for r in sheet_rows(book[MAIN])[1]]
+    regions = list(dict.fromkeys(r["Код региона"] for r in rows))
+    assert regions == [code for code in main_order if code in regions]  # regions in rating order
+    return rows
+
+
+def label_of(indicator: str) -> str:
+    return f"{indicator} {load_config().indicators[indicator].name}"
 
 
 def test_main_sheet_shows_every_mart_value(issued: Path) -> None:
@@ -255,32 +357,8 @@ def test_main_sheet_shows_every_mart_value(issued: Path) -> None:
     region, district, score, each rated indicator's value and target flag, data status.
     Matters because this sheet is what the ministry reads. On failure compare the named region
     and column with mart_region_rating / mart_indicators: the edition must show, not recompute."""
-    config = load_config()
-    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
-    _, rows = sheet_rows(book[MAIN])
-    ratings = mart(issued, "select * from mart_region_rating where week = ? order by rank", WEEK)
-    indicators = region_indicators(issued)
-    assert [r["Код региона"] for r in rows] == [r["region_code"] for r in ratings]
-    for row, rating in zip(rows, ratings, strict=True):
-        code, ok = rating["region_code"], rating["data_status"] == "ok"
-        assert row["Место"] == rating["rank"], code
-        assert row["Место неделей ранее"] == (
-            DASH if rating["previous_rank"] is None else rating["previous_rank"]
-        )
-        moved = None if rating["previous_rank"] is None else rating["previous_rank"] - rating["rank"]
-        assert row["Изменение места (+ вверх)"] == (DASH if moved is None else moved), code
-        assert (
-            row["Регион"] == rating["region_name"] and row["Федеральный округ"] == rating["federal_district"]
-        )
-        assert row["Балл (0–1)"] == (expected_cell(rating["score"]) if ok else NO_DATA), code
-        assert row["Изменение балла"] == (expected_cell(rating["score_change"]) if ok else DASH), code
-        for indicator in config.rating.weights:
-            value = indicators.get((code, indicator))
-            label = f"{indicator} {config.indicators[indicator].name}"
-            assert row[label] == expected_cell(value and value["value"]), (code, indicator)
-            assert row[f"{indicator}: цель достигнута"] == expected_flag(value), (code, indicator)
-        assert row["Данные за неделю"] == ("есть" if ok else NO_DATA)
-        assert row["Причина отсутствия данных"] == rating["data_status_reason"]
+    rows = assert_main_sheet_matches_marts(issued, WEEK)
+    assert [r["Место"] for r in rows] == [1, 2, DASH]  # RU-SMO has no data: unranked, last
 
 
 def test_no_data_region_is_never_a_silent_zero(issued: Path) -> None:
@@ -324,52 +402,23 @@ def test_indicators_sheet_lists_every_indicator_of_every_region(issued: Path) ->
     """«Показатели» holds one row per country/region × indicator of mart_indicators with the same
     numerator, denominator, value, target and flag. On failure the message names the unit and
     indicator; compare with mart_indicators for the week."""
-    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[INDICATORS])
-    expected = {**region_indicators(issued), **region_indicators(issued, "country")}
-    assert len(rows) == len(expected)
-    for row in rows:
-        key = (row["Код региона"], row["Показатель"])
-        source = expected[key]
-        assert row["Числитель"] == expected_cell(source["numerator"]), key
-        assert row["Знаменатель"] == expected_cell(source["denominator"]), key
-        assert row["Значение"] == expected_cell(source["value"]), key
-        assert row["Цель"] == (DASH if source["target"] is None else expected_cell(source["target"])), key
-        assert row["Цель достигнута"] == expected_flag(source), key
+    rows = assert_indicators_sheet_matches_marts(issued, WEEK)
     assert rows[0]["Регион"] == "Российская Федерация"
+    assert {r["Показатель"] for r in rows if r["Код региона"] == "RU-SMO"} == {
+        ind for ind, by_region in REGION_COUNTS.items() if "RU-SMO" in by_region
+    }
 
 
 def test_municipal_sheet_ranks_municipalities_and_their_schools(issued: Path) -> None:
     """«Муниципальный рейтинг» has every mart_municipal_rating row once, with its score, rank and
     A5 value; each municipality is followed by its own schools in rank order (seed 003's table).
     On failure compare the unit with mart_municipal_rating and tables._municipal_order."""
-    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[MUNICIPAL])
-    units = {
-        r["unit_id"]: r for r in mart(issued, "select * from mart_municipal_rating where week = ?", WEEK)
-    }
-    a5 = {**region_indicators(issued, "municipality"), **region_indicators(issued, "school")}
-    assert sorted(r["ОКТМО / ИНН"] for r in rows) == sorted(units)
-    current_municipality = None
-    for row in rows:
-        unit = units[row["ОКТМО / ИНН"]]
-        assert row["Балл (0–1)"] == expected_cell(unit["score"]), unit["unit_id"]
-        assert row["Место"] == (DASH if unit["rank"] is None else unit["rank"])
-        assert row["A5 Обучающиеся, пользовавшиеся Сферумом за 12 месяцев"] == expected_cell(
-            (a5.get((unit["unit_id"], "A5")) or {}).get("value")
-        )
-        if unit["level"] == "municipality":
-            current_municipality = unit["unit_id"]
-            assert row["Муниципалитет"] == unit["unit_name"]
-        else:
-            assert (
-                unit["parent_id"] == current_municipality
-                and row["Образовательная организация"] == unit["unit_name"]
-            )
-    regions = [r["Код региона"] for r in rows]
-    assert regions == sorted(regions, key=["RU-KB", "RU-DA", "RU-SMO"].index)  # rating order
-    schools = [
-        r["Место"] for r in rows if r["Уровень"] == "ОО" and r["Муниципалитет"] == "Сергокалинский район"
-    ]
-    assert schools == [1, 2]
+    rows = assert_municipal_sheet_matches_marts(issued, WEEK)
+    assert [r["Код региона"] for r in rows] == ["RU-KB"] * 5 + ["RU-DA"] * 5 + ["RU-SMO"]
+    assert [r["ОКТМО / ИНН"] for r in rows[5:10]] == [
+        "82701000", "0561000012", "82646000", "0527001618", "0527001601",
+    ]  # fmt: skip
+    assert rows[-1]["Балл (0–1)"] == NO_DATA
 
 
 def test_method_sheet_comes_from_the_configuration(issued: Path) -> None:
@@ -461,10 +510,16 @@ def test_csv_and_json_agree_with_the_workbook(issued: Path) -> None:
     columns the other indicators' values from «Показатели»; the JSON's regions carry the same cells
     and every indicator. On failure the three writers have drifted apart: they must all come
     from tables.region_table."""
-    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
+    assert_csv_and_json_agree_with_the_workbook(issued, WEEK)
+    header = _csv_rows(outbox_file(issued, "csv"))[0]
+    assert [h.split()[0].rstrip(":") for h in header[-6:]] == ["A5", "A5", "A6", "A6", "B1", "B1"]
+
+
+def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: int = 1) -> None:
+    book = openpyxl.load_workbook(outbox_file(home, "xlsx", version, week))
     main_header, main_rows = sheet_rows(book[MAIN])
     _, indicator_rows = sheet_rows(book[INDICATORS])
-    table = _csv_rows(outbox_file(issued, "csv"))
+    table = _csv_rows(outbox_file(home, "csv", version, week))
     assert table[0][: len(main_header)] == main_header
     assert len(table) - 1 == len(main_rows)
     values = {(r["Код региона"], r["Показатель"]): r for r in indicator_rows}
@@ -478,20 +533,19 @@ def test_csv_and_json_agree_with_the_workbook(issued: Path) -> None:
                 assert cell == (source["Цель достигнута"] if source else NO_DATA)
             else:
                 assert _same(cell, source["Значение"] if source else NO_DATA), (indicator, cell)
-    assert len(table[0]) > len(main_header)  # the other indicators (A5, A6, B1) follow the main columns
-    document = json.loads(outbox_file(issued, "json").read_text(encoding="utf-8"))
+    document = json.loads(outbox_file(home, "json", version, week).read_text(encoding="utf-8"))
     keys = [c["key"] for c in document["columns"]]
     assert [c["header"] for c in document["columns"]] == main_header
     for item, row in zip(document["regions"], main_rows, strict=True):
         assert [item[k] for k in keys] == [
-            expected_cell(row[h]) if row[h] is not None else None for h in main_header
+            None if row[h] is None else expected_cell(row[h]) for h in main_header
         ]
         indicators = {k: v for (code, k), v in values.items() if code == row["Код региона"]}
         assert set(item["indicators"]) == set(indicators)
         for indicator, sheet_row in indicators.items():
             value = item["indicators"][indicator]["value"]
             assert sheet_row["Значение"] == (NO_DATA if value is None else expected_cell(value))
-    assert document["edition"]["week"] == WEEK and document["edition"]["version"] == 1
+    assert document["edition"]["week"] == week and document["edition"]["version"] == version
     assert len(document["methodology"]) == len(load_config().indicators)
 
 
@@ -499,18 +553,23 @@ def test_manifest_checksums_match_the_files(issued: Path) -> None:
     """The manifest names the week, version, serving snapshot sha256 and generator, and the sha256
     of each file matches the bytes on disk. On failure a file was changed after issue, or the
     manifest was written before the file was complete."""
-    manifest = json.loads(outbox_file(issued, "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["week"] == WEEK and manifest["version"] == 1 and manifest["reason"] is None
-    assert (
-        manifest["serving_snapshot"]["sha256"]
-        == hashlib.sha256((issued / "serving.duckdb").read_bytes()).hexdigest()
-    )
+    manifest = assert_manifest_matches_files(issued, WEEK)
+    assert manifest["reason"] is None and manifest["reissue_of"] is None
+    serving = hashlib.sha256((issued / "serving.duckdb").read_bytes()).hexdigest()
+    assert manifest["serving_snapshot"]["sha256"] == serving
+
+
+def assert_manifest_matches_files(home: Path, week: str, version: int = 1) -> dict[str, Any]:
+    text = outbox_file(home, "manifest.json", version, week).read_text(encoding="utf-8")
+    manifest: dict[str, Any] = json.loads(text)
+    assert manifest["week"] == week and manifest["version"] == version
+    assert len(manifest["serving_snapshot"]["sha256"]) == 64
     assert manifest["generator"].startswith("edumon ")
-    assert [f["name"] for f in manifest["files"]] == [
-        f"rating_{WEEK}_v1.{ext}" for ext in ("xlsx", "csv", "json")
-    ]
+    names = [f"rating_{week}_v{version}.{ext}" for ext in ("xlsx", "csv", "json")]
+    assert [f["name"] for f in manifest["files"]] == names
     for entry in manifest["files"]:
-        assert hashlib.sha256((issued / "outbox" / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+        assert hashlib.sha256((home / "outbox" / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    return manifest
 
 
 def _digests(home: Path, version: int) -> dict[str, str]:
