@@ -1,0 +1,61 @@
+"""The dbt sources declare exactly the lake schema, and the dbt vars equal orchestration.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.config import load_config
+from pipelines.contracts import lake_columns
+from pipelines.transform.project import DBT_PROJECT_DIR, dbt_vars
+
+
+def _declared_sources() -> dict[str, list[tuple[str, str]]]:
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for path in Path(DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                tables[table["name"]] = [(c["name"], c["data_type"].upper()) for c in table["columns"]]
+    return tables
+
+
+@pytest.mark.parametrize("dataset", list(load_config().datasets))
+def test_source_columns_equal_lake_columns(dataset: str) -> None:
+    """Each dataset's dbt source lists exactly lake_columns(dataset), in order and with types.
+
+    Matters whenever a contract field changes in orchestration.yaml: ingest writes the new lake
+    schema and dbt must read it. On failure: regenerate the source yml of the dataset's system
+    from pipelines.contracts.lake_columns (column names, data_type) and adapt the staging model.
+    """
+    declared = _declared_sources()
+    assert dataset in declared, f"no dbt source table for {dataset}"
+    assert declared[dataset] == [(c.name, c.type) for c in lake_columns(dataset)]
+
+
+def test_dbt_project_defaults_equal_configuration() -> None:
+    """dbt_project.yml's `edumon:` var defaults equal what dbt_vars() passes from orchestration.yaml.
+
+    Matters for a bare `dbt` call by hand (and the docs site), which would otherwise compute with a
+    stale threshold. On failure: copy the value named in the assertion from orchestration.yaml into
+    dbt_project.yml (one threshold, one value).
+    """
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    defaults = project["vars"]
+    passed = dbt_vars()
+    assert set(defaults) == set(passed)
+    for name, value in passed.items():
+        assert defaults[name] == value, name
+
+
+def test_required_profile_fields_are_profile_fields() -> None:
+    """Every C1 required field has a present_<field> column in stg_gis__students.
+
+    Matters when orchestration.yaml thresholds.required_profile_fields grows: dbt stops the build
+    with a compile error otherwise. On failure: add the field's present_ column to
+    stg_gis__students.sql and to macros/profile_fields.sql.
+    """
+    staging = (DBT_PROJECT_DIR / "models" / "staging" / "gis" / "stg_gis__students.sql").read_text()
+    for field in load_config().thresholds.required_profile_fields:
+        assert f"as present_{field}" in staging, field

@@ -1,0 +1,65 @@
+"""Publish: the serving snapshot is swapped in atomically and only after a passing dbt build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.publish.serving import PublishError, build_and_publish, publish_serving
+
+
+def _warehouse(path: Path, marker: str) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema reference")
+        con.execute(f"create table marts.mart_indicators as select '{marker}' as week")
+        con.execute("create table reference.ref_regions as select 'RU-KB' as region_code")
+        con.execute("create table marts.not_a_mart as select 1 as x")
+    return path
+
+
+def test_publish_copies_marts_and_references(tmp_path: Path) -> None:
+    """serving.duckdb gets every mart and reference table, in schema main, and no temp file stays.
+
+    Matters for Superset and the rating, which read unqualified table names. On failure: look at
+    pipelines/publish/serving.py::_source_tables.
+    """
+    snapshot = publish_serving(_warehouse(tmp_path / "w.duckdb", "2026-W47"), tmp_path / "serving.duckdb")
+    assert snapshot.tables == {"mart_indicators": 1, "ref_regions": 1}
+    with duckdb.connect(str(snapshot.path), read_only=True) as con:
+        assert con.execute("select week from mart_indicators").fetchone() == ("2026-W47",)
+    assert not (tmp_path / "serving.duckdb.tmp").exists()
+
+
+def test_failed_copy_leaves_previous_snapshot(tmp_path: Path) -> None:
+    """A warehouse without marts publishes nothing: the previous serving file is byte-identical.
+
+    Matters because dashboards only show a published, gated snapshot. On failure: publish must
+    write the temp file completely before os.replace.
+    """
+    serving = tmp_path / "serving.duckdb"
+    publish_serving(_warehouse(tmp_path / "w.duckdb", "old"), serving)
+    before = serving.read_bytes()
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(PublishError):
+        publish_serving(empty, serving)
+    assert serving.read_bytes() == before
+    assert not (tmp_path / "serving.duckdb.tmp").exists()
+
+
+def test_failed_dbt_build_leaves_previous_snapshot(tmp_path: Path) -> None:
+    """A dbt build that fails (here: no lake at all) raises and leaves serving.duckdb untouched.
+
+    Matters for every failed run. On failure: build_and_publish must check dbt's return code
+    before publishing.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    serving = home / "serving.duckdb"
+    publish_serving(_warehouse(tmp_path / "w.duckdb", "old"), serving)
+    before = serving.read_bytes()
+    with pytest.raises(PublishError, match="dbt build failed"):
+        build_and_publish(home)
+    assert serving.read_bytes() == before
