@@ -78,7 +78,7 @@ UNITS = [
     ("school", "0527001601", "МКОУ «Дегвинская СОШ»", "82646000", "RU-DA", 0.49, 2, 2, (185, 380)),
     ("school", "0527001618", "МКОУ «Мургукская СОШ»", "82646000", "RU-DA", 0.51, 1, 1, (180, 380)),
     ("school", "0561000012", "МБОУ «Лицей №8»", "82701000", "RU-DA", 0.71, 1, 1, None),
-    ("municipality", "66701000", "г. Смоленск", "RU-SMO", "RU-SMO", None, None, 1, None),
+    ("municipality", "66701000", "г. Смоленск", "RU-SMO", "RU-SMO", 0.3, 1, 1, None),  # region: no data
 ]
 
 
@@ -319,13 +319,18 @@ def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1
     units = {(r["level"], r["unit_id"]): r for r in mart(home, sql, week)}
     indicators = {**region_indicators(home, "municipality", week), **region_indicators(home, "school", week)}
     level_of = {"муниципалитет": "municipality", "ОО": "school"}
+    sql = "select region_code from mart_region_rating where week = ? and data_status = 'no_data'"
+    no_data = {r["region_code"] for r in mart(home, sql, week)}
     assert sorted((level_of[r["Уровень"]], r["ОКТМО / ИНН"]) for r in rows) == sorted(units)
     municipalities = {unit_id for level, unit_id in units if level == "municipality"}
     current, previous_place = None, 0
     for row in rows:
         unit = units[(level_of[row["Уровень"]], row["ОКТМО / ИНН"])]
         key = unit["unit_id"]
-        assert row["Балл (0–1)"] == expected_cell(unit["score"]), key
+        score = None if unit["region_code"] in no_data else unit["score"]  # never a zero-filled score
+        assert row["Балл (0–1)"] == expected_cell(score), key
+        change = None if score is None else unit["score_change"]
+        assert row["Изменение балла"] == (DASH if change is None else expected_cell(change)), key
         assert row["Место"] == dash_or(unit["rank"]), key
         assert row["Место неделей ранее"] == dash_or(unit["previous_rank"]), key
         for indicator in load_config().rating.edition.municipal_indicators:

@@ -318,8 +318,11 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
         frozen_columns=4,
     )
     names = {u.unit_id: u.unit_name for u in data.units if u.level == "municipality"}
+    # In a region without data the units' scores count the missing indicators as 0: not shown.
+    no_data = {region.region_code for region in data.regions if not region.has_data}
     for unit in _municipal_order(data):
         is_school = unit.level == "school"
+        scored = unit.score is not None and unit.region_code not in no_data
         row: list[Cell] = [
             unit.region_code,
             LEVEL_NAME.get(unit.level, unit.level),
@@ -329,8 +332,8 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
             optional_cell(unit.rank),
             optional_cell(unit.previous_rank),
             rank_change_cell(unit.rank, unit.previous_rank),
-            NO_DATA if unit.score is None else unit.score,
-            optional_cell(unit.score_change),
+            unit.score if scored else NO_DATA,
+            optional_cell(unit.score_change) if scored else NOT_APPLICABLE,
         ]
         for indicator in indicators:
             value = data.indicator(unit.level, unit.unit_id, indicator)

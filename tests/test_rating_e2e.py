@@ -1,0 +1,90 @@
+"""The rating edition from real pipeline output: marts built by dbt and published, not hand-written.
+
+Two sources of real marts: the dbt engineer's fixture lake (tests/test_dbt_fixture_lake.py, built
+and published here with the project's own dbt build and publish), and the demo home of the whole
+pipeline (`demo_home` from tests/conftest.py, owned by the ingest engineer: generated exports →
+ingest → gates → dbt → publish). The same checks as test_rating.py compare every cell with the marts.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_dbt_fixture_lake import build_lake
+from test_rating import (
+    assert_csv_and_json_agree_with_the_workbook,
+    assert_indicators_sheet_matches_marts,
+    assert_main_sheet_matches_marts,
+    assert_manifest_matches_files,
+    assert_municipal_sheet_matches_marts,
+)
+
+from pipelines.config import load_config
+from pipelines.publish.serving import build_and_publish
+from pipelines.rating.commands import run_rating_job
+from pipelines.rating.edition import latest_edition
+from pipelines.rating.marts import file_sha256
+
+pytestmark = pytest.mark.e2e
+
+
+def assert_edition_matches_marts(home: Path, week: str, version: int = 1) -> None:
+    assert_main_sheet_matches_marts(home, week, version)
+    assert_indicators_sheet_matches_marts(home, week, version)
+    assert_municipal_sheet_matches_marts(home, week, version)
+    assert_csv_and_json_agree_with_the_workbook(home, week, version)
+    assert_manifest_matches_files(home, week, version)
+
+
+def latest_rated_week(serving: Path) -> str:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        row = con.execute("select max(week) from mart_region_rating").fetchone()
+    assert row and row[0], f"{serving}: mart_region_rating is empty"
+    return str(row[0])
+
+
+def issue_by_dagster_run(serving: Path, home: Path) -> str:
+    """Copy a published snapshot into a fresh home and issue its latest week as a Dagster run."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(serving, home / "serving.duckdb")
+    week = latest_rated_week(home / "serving.duckdb")
+    result = run_rating_job(week, str(home))
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return week
+
+
+def test_edition_from_the_dbt_built_marts(tmp_path: Path) -> None:
+    """dbt builds the marts of the fixture lake (one rejected delivery: RU-SMO), publish swaps in
+    serving.duckdb, the rating job issues the week: every cell matches the real marts and the
+    rejected region reads «нет данных» with the load's reason. On failure, if the mart columns
+    changed, docs/architecture.md and pipelines/rating/marts.py must change together."""
+    build_home = tmp_path / "pipeline"
+    build_lake(build_home / "lake", list(load_config().datasets))
+    build_and_publish(build_home)
+    home = tmp_path / "rating"
+    week = issue_by_dagster_run(build_home / "serving.duckdb", home)
+    assert_edition_matches_marts(home, week)
+    rows = assert_main_sheet_matches_marts(home, week)
+    smolensk = next(row for row in rows if row["Код региона"] == "RU-SMO")
+    assert smolensk["Балл (0–1)"] == "нет данных" and "gis_staff" in smolensk["Причина отсутствия данных"]
+
+
+def test_edition_from_the_demo_pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The whole pipeline's demo home (generated exports → ingest → dbt → publish): the edition of
+    its latest week matches its marts, and an edition `edumon run` already wrote there is checked
+    too. Runs once tests/conftest.py provides `demo_home`. On failure start from the named cell."""
+    try:
+        demo_home: Path = request.getfixturevalue("demo_home")
+    except pytest.FixtureLookupError:
+        pytest.skip("tests/conftest.py does not provide `demo_home` yet (ingest engineer)")
+    serving = demo_home / "serving.duckdb"
+    week = issue_by_dagster_run(serving, tmp_path / "rating")
+    assert_edition_matches_marts(tmp_path / "rating", week)
+    existing = latest_edition(demo_home / "outbox", week)
+    if existing is not None and existing.manifest.is_file():
+        issued_from = existing.read_manifest()["serving_snapshot"]["sha256"]
+        if issued_from == file_sha256(serving):  # made from the snapshot still published
+            assert_edition_matches_marts(demo_home, week, existing.version)
