@@ -48,9 +48,12 @@ class RatingEditionConfig(Config):
     home: str = ""  # the working folder; empty: EDUMON_HOME or ./data
 
 
-def rating_run_config(week: str, reissue: bool = False, reason: str = "", home: str = "") -> RunConfig:
+def rating_run_config(
+    week: str, reissue: bool = False, reason: str = "", home: str = "", log_level: str | None = None
+) -> RunConfig:
     config = RatingEditionConfig(week=week, reissue=reissue, reason=reason, home=home)
-    return RunConfig(ops={RATING_ASSET: config})
+    loggers = {"console": {"config": {"log_level": log_level}}} if log_level else {}
+    return RunConfig(ops={RATING_ASSET: config}, loggers=loggers)
 
 
 def _edition_metadata(edition: Edition, status: str) -> dict[str, Any]:

@@ -30,7 +30,8 @@ def run_rating_job(
     job = rating_definitions().resolve_job_def(RATING_JOB)
     with dagster_instance(home) as instance:
         return job.execute_in_process(
-            run_config=rating_run_config(week, reissue, reason, str(home_dir(home))),
+            # The terminal gets the run's INFO lines; the full DEBUG event log is in the Dagster UI.
+            run_config=rating_run_config(week, reissue, reason, str(home_dir(home)), log_level="INFO"),
             instance=instance,
             tags={WEEK_TAG: week, "edumon/trigger": "cli"},
             raise_on_error=False,
