@@ -29,14 +29,40 @@ def _orgs(region: str) -> list[dict[str, Any]]:
     oktmo = f"{REGIONS[region][0]}610000"
     base = {"oktmo": oktmo, "municipality": f"Район {region}", "ejournal": "fgis", "is_active": True}
     return [
-        {**base, "org_id": f"{region}-0", "inn": _inn(region, 0), "name": "Управление образования",
-         "org_kind": "management", "official_community": "none"},
-        {**base, "org_id": f"{region}-1", "inn": _inn(region, 1), "name": "МБОУ СОШ №1",
-         "org_kind": "general", "official_community": "verified"},
-        {**base, "org_id": f"{region}-2", "inn": _inn(region, 2), "name": "МБОУ СОШ №2",
-         "org_kind": "general", "official_community": "created", "ejournal": "none"},
-        {**base, "org_id": f"{region}-3", "inn": _inn(region, 3), "name": "МКОУ ООШ №3 (закрыта)",
-         "org_kind": "general", "official_community": "none", "is_active": False},
+        {
+            **base,
+            "org_id": f"{region}-0",
+            "inn": _inn(region, 0),
+            "name": "Управление образования",
+            "org_kind": "management",
+            "official_community": "none",
+        },
+        {
+            **base,
+            "org_id": f"{region}-1",
+            "inn": _inn(region, 1),
+            "name": "МБОУ СОШ №1",
+            "org_kind": "general",
+            "official_community": "verified",
+        },
+        {
+            **base,
+            "org_id": f"{region}-2",
+            "inn": _inn(region, 2),
+            "name": "МБОУ СОШ №2",
+            "org_kind": "general",
+            "official_community": "created",
+            "ejournal": "none",
+        },
+        {
+            **base,
+            "org_id": f"{region}-3",
+            "inn": _inn(region, 3),
+            "name": "МКОУ ООШ №3 (закрыта)",
+            "org_kind": "general",
+            "official_community": "none",
+            "is_active": False,
+        },
     ]
 
 
@@ -45,15 +71,28 @@ def _students(region: str, week: str) -> list[dict[str, Any]]:
     for school in (1, 2):
         for n in range(4):
             complete = n < 3 - school + 1  # school 1: 3 of 4 complete, school 2: 2 of 4
-            rows.append({
-                "student_id": f"{region}-s{school}{n}", "org_inn": _inn(region, school),
-                "class_label": "5А" if n < 2 else "6Б", "has_fio": True, "has_birth_date": True,
-                "native_language": "русский", "sex": "M" if n % 2 else "F", "citizenship": "RU",
-                "has_snils": complete, "snils_hash": f"h-{region}-{school}{n}" if complete else None,
-                "has_personal_file_no": True, "education_form": "full_time", "has_id_document": True,
-                "has_registration_address": True, "has_birthplace": True, "has_physical": n != 0,
-                "portfolio_docs": n, "enrolled_on": "2025-09-01",
-            })
+            rows.append(
+                {
+                    "student_id": f"{region}-s{school}{n}",
+                    "org_inn": _inn(region, school),
+                    "class_label": "5А" if n < 2 else "6Б",
+                    "has_fio": True,
+                    "has_birth_date": True,
+                    "native_language": "русский",
+                    "sex": "M" if n % 2 else "F",
+                    "citizenship": "RU",
+                    "has_snils": complete,
+                    "snils_hash": f"h-{region}-{school}{n}" if complete else None,
+                    "has_personal_file_no": True,
+                    "education_form": "full_time",
+                    "has_id_document": True,
+                    "has_registration_address": True,
+                    "has_birthplace": True,
+                    "has_physical": n != 0,
+                    "portfolio_docs": n,
+                    "enrolled_on": "2025-09-01",
+                }
+            )
     return rows
 
 
@@ -64,40 +103,92 @@ def _rows(dataset: str, region: str, week: str) -> list[dict[str, Any]]:
         return _orgs(region)
     if dataset == "fgis_users":
         return [
-            {"user_key": f"{region}-fu{i}", "org_inn": schools[i % 2], "role": role,
-             "registered_on": "2025-09-01", "profile_status": "inactive" if i == 0 else "active"}
+            {
+                "user_key": f"{region}-fu{i}",
+                "org_inn": schools[i % 2],
+                "role": role,
+                "registered_on": "2025-09-01",
+                "profile_status": "inactive" if i == 0 else "active",
+            }
             for i, role in enumerate(["teacher", "teacher", "student", "student", "student", "student"])
         ]
     if dataset == "sferum_orgs":
-        return [{"org_inn": inn, "sferum_org_id": f"sf-{inn}", "connected_on": "2025-09-01",
-                 "status": "active" if i == 0 else "inactive"} for i, inn in enumerate(schools)]
+        return [
+            {
+                "org_inn": inn,
+                "sferum_org_id": f"sf-{inn}",
+                "connected_on": "2025-09-01",
+                "status": "active" if i == 0 else "inactive",
+            }
+            for i, inn in enumerate(schools)
+        ]
     if dataset == "sferum_users":
         return [
-            {"user_key": f"{region}-su{i}", "org_inn": schools[i % 2], "role": role, "registered_on": "2025-09-01",
-             "activated": True, "last_active_on": sunday}
+            {
+                "user_key": f"{region}-su{i}",
+                "org_inn": schools[i % 2],
+                "role": role,
+                "registered_on": "2025-09-01",
+                "activated": True,
+                "last_active_on": sunday,
+            }
             for i, role in enumerate(["teacher", "teacher", "student", "student", "student"])
         ]
     if dataset == "sferum_chats":
         return [
-            {"chat_id": f"{region}-c{i}", "org_inn": schools[0], "chat_kind": "class", "class_label": label,
-             "creator_role": "teacher", "created_on": "2025-09-02", "messages": messages, "members": 20,
-             "class_teacher_member": True}
+            {
+                "chat_id": f"{region}-c{i}",
+                "org_inn": schools[0],
+                "chat_kind": "class",
+                "class_label": label,
+                "creator_role": "teacher",
+                "created_on": "2025-09-02",
+                "messages": messages,
+                "members": 20,
+                "class_teacher_member": True,
+            }
             for i, (label, messages) in enumerate([("5А", 10), ("6Б", 9)])
         ]
     if dataset == "gis_students":
         return _students(region, week)
     if dataset == "gis_staff":
-        return [{"staff_id": f"{region}-t{i}", "org_inn": schools[i % 2], "has_fio": True, "has_snils": True,
-                 "snils_hash": f"t-{region}-{i}", "position": "учитель", "is_pedagogical": True,
-                 "has_content_access": i == 0} for i in range(2)]
+        return [
+            {
+                "staff_id": f"{region}-t{i}",
+                "org_inn": schools[i % 2],
+                "has_fio": True,
+                "has_snils": True,
+                "snils_hash": f"t-{region}-{i}",
+                "position": "учитель",
+                "is_pedagogical": True,
+                "has_content_access": i == 0,
+            }
+            for i in range(2)
+        ]
     if dataset == "gis_exchange":
-        return [{"system": "ГИС", "exchanged_at": f"{sunday} 12:00:00", "direction": "to_fgis",
-                 "status": "ok" if region == "RU-KB" else "error", "records": 10}]
+        return [
+            {
+                "system": "ГИС",
+                "exchanged_at": f"{sunday} 12:00:00",
+                "direction": "to_fgis",
+                "status": "ok" if region == "RU-KB" else "error",
+                "records": 10,
+            }
+        ]
     if dataset == "cc_requests":
-        return [{"request_id": f"{region}-{week}-r{i}", "org_inn": schools[0], "received_at": f"{sunday} 09:00:00",
-                 "channel": "hotline", "category": "access", "status": "resolved",
-                 "resolved_at": f"{sunday} {10 + 2 * i}:00:00", "escalated_to": "none" if i else "vendor"}
-                for i in range(3)]
+        return [
+            {
+                "request_id": f"{region}-{week}-r{i}",
+                "org_inn": schools[0],
+                "received_at": f"{sunday} 09:00:00",
+                "channel": "hotline",
+                "category": "access",
+                "status": "resolved",
+                "resolved_at": f"{sunday} {10 + 2 * i}:00:00",
+                "escalated_to": "none" if i else "vendor",
+            }
+            for i in range(3)
+        ]
     raise KeyError(dataset)
 
 
@@ -107,7 +198,12 @@ def _write_partition(con: duckdb.DuckDBPyConnection, lake: Path, dataset: str, r
     path = lake / dataset / f"region={region}" / f"week={week}" / "data.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     load_id = f"{dataset[:4]}{region}{week}"
-    meta = {"week": week, "region": region, "load_id": load_id, "source_file": f"{dataset}_{region}_{week}.csv"}
+    meta = {
+        "week": week,
+        "region": region,
+        "load_id": load_id,
+        "source_file": f"{dataset}_{region}_{week}.csv",
+    }
     values = [
         [{**row, **meta, "source_row": i + 1}.get(c.name) for c in columns] for i, row in enumerate(rows)
     ]
@@ -116,7 +212,10 @@ def _write_partition(con: duckdb.DuckDBPyConnection, lake: Path, dataset: str, r
     con.execute(f"create or replace temp table raw_rows ({raw})")
     con.executemany(
         f"insert into raw_rows values ({', '.join('?' * len(columns))})",
-        [[None if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in row] for row in values],
+        [
+            [None if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in row]
+            for row in values
+        ],
     )
     con.execute(f"copy (select {casts} from raw_rows) to '{path}' (format parquet)")
     return len(rows)
@@ -129,17 +228,33 @@ def build_lake(lake: Path, datasets: list[str]) -> Path:
         for week in WEEKS:
             for region in REGIONS:
                 for dataset in datasets:
-                    entry = {"dataset": dataset, "region": region, "week": week,
-                             "source_file": f"{dataset}_{region}_{week}.csv", "sha256": "0" * 64,
-                             "checked_at": f"{WEEK_SUNDAY[week]}T20:00:00+03:00", "report": None,
-                             "reason": None, "rule": None}
+                    entry = {
+                        "dataset": dataset,
+                        "region": region,
+                        "week": week,
+                        "source_file": f"{dataset}_{region}_{week}.csv",
+                        "sha256": "0" * 64,
+                        "checked_at": f"{WEEK_SUNDAY[week]}T20:00:00+03:00",
+                        "report": None,
+                        "reason": None,
+                        "rule": None,
+                    }
                     if (dataset, region, week) == REJECTED:
-                        entries.append({**entry, "load_id": "rejected1", "rows": 2, "status": "rejected",
-                                        "reason": "строка 2: СНИЛС не прошёл проверку", "rule": "snils_checksum"})
+                        entries.append(
+                            {
+                                **entry,
+                                "load_id": "rejected1",
+                                "rows": 2,
+                                "status": "rejected",
+                                "reason": "строка 2: СНИЛС не прошёл проверку",
+                                "rule": "snils_checksum",
+                            }
+                        )
                         continue
                     rows = _write_partition(con, lake, dataset, region, week)
-                    entries.append({**entry, "load_id": f"{dataset[:4]}{region}{week}", "rows": rows,
-                                    "status": "loaded"})
+                    entries.append(
+                        {**entry, "load_id": f"{dataset[:4]}{region}{week}", "rows": rows, "status": "loaded"}
+                    )
     meta = lake / "_meta"
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "load_log.jsonl").write_text(

@@ -59,3 +59,20 @@ def test_required_profile_fields_are_profile_fields() -> None:
     staging = (DBT_PROJECT_DIR / "models" / "staging" / "gis" / "stg_gis__students.sql").read_text()
     for field in load_config().thresholds.required_profile_fields:
         assert f"as present_{field}" in staging, field
+
+
+def test_sqlfluff_lints_the_models() -> None:
+    """`sqlfluff lint dbt_project/models` passes with the repository's .sqlfluff (DuckDB, jinja).
+
+    Matters for every SQL change: one style across models, and templating errors surface early.
+    On failure: run `uv run sqlfluff lint dbt_project/models` and fix (or `sqlfluff fix`) the lines.
+    """
+    import subprocess
+    import sys
+
+    root = DBT_PROJECT_DIR.parent
+    sqlfluff = Path(sys.executable).with_name("sqlfluff")
+    result = subprocess.run(
+        [str(sqlfluff), "lint", "dbt_project/models"], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-4000:]

@@ -4,7 +4,6 @@ It depends on every dbt model, whose tests run as blocking asset checks inside t
 failed model or test fails that run before this asset starts, so the last good snapshot stays.
 """
 
-
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from pipelines.config import home_path

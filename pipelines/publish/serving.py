@@ -19,7 +19,10 @@ from pipelines.transform.project import run_dbt
 
 MARTS_SCHEMA = "marts"
 # Reference tables the dashboards and the rating need beside the marts (schema, table).
-REFERENCE_TABLES: tuple[tuple[str, str], ...] = (("reference", "ref_regions"), ("reference", "ref_indicators"))
+REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
+    ("reference", "ref_regions"),
+    ("reference", "ref_indicators"),
+)
 
 
 class PublishError(RuntimeError):

@@ -8,7 +8,6 @@ so the incremental marts rebuild exactly those weeks. dbt sources map to the ing
 (`ingest_{dataset}`, partitioned week × region): a week depends on every region's partition of it.
 """
 
-
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -68,7 +67,9 @@ class EdumonDbtTranslator(DagsterDbtTranslator):
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
     ) -> PartitionMapping | None:
         parent = dbt_parent_resource_props
-        if parent["resource_type"] == "source" and parent.get("meta", {}).get("dagster_ingest_dataset") not in (
+        if parent["resource_type"] == "source" and parent.get("meta", {}).get(
+            "dagster_ingest_dataset"
+        ) not in (
             None,
             "load_log",
         ):

@@ -1,0 +1,25 @@
+"""dbt's Jinja context for sqlfluff's plain jinja templater: var() with dbt_project.yml's defaults,
+`modules.datetime`, `exceptions` — enough to render every model offline without dbt."""
+
+import datetime as _datetime
+import types
+from pathlib import Path
+
+import yaml
+
+_PROJECT = yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text(encoding="utf-8"))
+
+modules = types.SimpleNamespace(datetime=_datetime)
+
+
+def var(name: str, default: object = None) -> object:
+    return _PROJECT["vars"].get(name, default)
+
+
+class _Exceptions:
+    @staticmethod
+    def raise_compiler_error(message: str) -> None:
+        raise RuntimeError(message)
+
+
+exceptions = _Exceptions()
