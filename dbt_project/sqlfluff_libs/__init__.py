@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-_PROJECT = yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text(encoding="utf-8"))
+_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
+_PROJECT = yaml.safe_load(_PROJECT_FILE.read_text(encoding="utf-8"))
 
 modules = types.SimpleNamespace(datetime=_datetime)
 
