@@ -30,14 +30,18 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--out", type=Path, required=True, help="folder to write into (e.g. data/landing)")
     generate.add_argument("--weeks", type=int, help="number of weeks ending at --last-week (preset default)")
     generate.add_argument("--seed", type=int, help="random seed (default: samples.seed)")
-    generate.add_argument("--last-week", type=_week, help="last ISO week, e.g. 2026-W47 (default: samples.last_week)")
+    generate.add_argument(
+        "--last-week", type=_week, help="last ISO week, e.g. 2026-W47 (default: samples.last_week)"
+    )
     generate.add_argument("--defects", action="store_true", help="also write one file per delivery fault")
     generate.set_defaults(handler=run_generate)
 
     docs = subparsers.add_parser(
         "docs", help="regenerate docs/sources.md and dbt_project/seeds/ref_indicators.csv from configuration"
     )
-    docs.add_argument("--check", action="store_true", help="only report whether the committed files are current")
+    docs.add_argument(
+        "--check", action="store_true", help="only report whether the committed files are current"
+    )
     docs.set_defaults(handler=run_docs)
 
 

@@ -82,7 +82,9 @@ def _read_csv(path: Path, fmt: FileFormat) -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-def _write_csv(path: Path, fmt: FileFormat, header: list[str], rows: list[list[str]], encoding: str = "") -> None:
+def _write_csv(
+    path: Path, fmt: FileFormat, header: list[str], rows: list[list[str]], encoding: str = ""
+) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=fmt.delimiter, lineterminator="\n")
     writer.writerow(header)
@@ -111,7 +113,9 @@ def _apply(defect: Defect, path: Path, previous: Path, fmt: FileFormat) -> None:
         drop = _column(header, fmt, "is_pedagogical")
         _write_csv(path, fmt, header[:drop] + header[drop + 1 :], [r[:drop] + r[drop + 1 :] for r in rows])
     elif kind == "renamed_column":
-        _edit_csv(path, fmt, lambda h, _: h.__setitem__(_column(h, fmt, "last_active_on"), "last_activity_date"))
+        _edit_csv(
+            path, fmt, lambda h, _: h.__setitem__(_column(h, fmt, "last_active_on"), "last_activity_date")
+        )
     elif kind == "unparseable_date":
         _edit_csv(path, fmt, lambda h, r: _set_values(h, r, fmt, "hired_on", ["31.02.2026", "вчера"]))
     elif kind == "negative_count":
@@ -134,7 +138,9 @@ def _apply(defect: Defect, path: Path, previous: Path, fmt: FileFormat) -> None:
         raise ValueError(f"no writer for defect {kind}")
 
 
-def _set_values(header: list[str], rows: list[list[str]], fmt: FileFormat, field: str, values: list[str]) -> None:
+def _set_values(
+    header: list[str], rows: list[list[str]], fmt: FileFormat, field: str, values: list[str]
+) -> None:
     """Put each bad value into a few rows spread over the file."""
     column = _column(header, fmt, field)
     step = max(1, len(rows) // 7)
@@ -147,7 +153,9 @@ def _foreign_inn(defect: Defect) -> str:
     return make_org_inn("99", 9_999_999)
 
 
-def write_defects(plans: dict[str, RegionPlan], weeks: list[str], seed: int, out: Path) -> dict[str, dict[str, str]]:
+def write_defects(
+    plans: dict[str, RegionPlan], weeks: list[str], seed: int, out: Path
+) -> dict[str, dict[str, str]]:
     """Apply every defect of `DEFECTS` to the generated files; write DIR/defects.json."""
     config = load_config()
     missing = sorted({d.region for d in DEFECTS if d.region != UNKNOWN_REGION} - set(plans))
@@ -166,7 +174,11 @@ def write_defects(plans: dict[str, RegionPlan], weeks: list[str], seed: int, out
         else:
             previous = out / export_file_name(defect.dataset, defect.region, weeks[-2])
             _apply(defect, target, previous, config.file_format(defect.dataset, defect.region))
-        manifest[name] = {"kind": defect.kind, "expected_rule": defect.rule, "description": defect.description}
+        manifest[name] = {
+            "kind": defect.kind,
+            "expected_rule": defect.rule,
+            "description": defect.description,
+        }
     (out / "defects.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

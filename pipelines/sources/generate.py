@@ -19,7 +19,14 @@ from pipelines.sources.plan import Municipality, RegionPlan, plan_demo_region, p
 from pipelines.sources.writers import ExportWriter, export_file_name
 from pipelines.weeks import shift_week, week_range
 
-MUNICIPAL_DATASETS = ("fgis_users", "sferum_orgs", "sferum_users", "sferum_chats", "gis_students", "gis_staff")
+MUNICIPAL_DATASETS = (
+    "fgis_users",
+    "sferum_orgs",
+    "sferum_users",
+    "sferum_chats",
+    "gis_students",
+    "gis_staff",
+)
 DEFAULT_SYSTEM_NAME = "Региональная ГИС «Образование»"
 
 
@@ -61,10 +68,14 @@ def write_region_week(
     out: Path,
     datasets: Iterable[str] | None = None,
     keep_municipality: Callable[[Municipality], bool] = lambda _: True,
+    stream: bool = False,
 ) -> dict[str, ExportWriter]:
     """Write the region's files of one week (all datasets unless named); returns the closed writers."""
     wanted = list(datasets or load_config().datasets)
-    writers = {d: ExportWriter(out / export_file_name(d, region.code, week.label), d, region.code) for d in wanted}
+    writers = {
+        d: ExportWriter(out / export_file_name(d, region.code, week.label), d, region.code, stream)
+        for d in wanted
+    }
     try:
         for dataset in wanted:
             if dataset not in MUNICIPAL_DATASETS:
@@ -105,7 +116,7 @@ def generate(
         plans[code] = plan
         for label in labels:
             week = pop.Week(label, seed, pop.school_year_of(label))
-            for dataset, writer in write_region_week(plan, week, out).items():
+            for dataset, writer in write_region_week(plan, week, out, stream=preset != "demo").items():
                 result.files.append(writer.path)
                 result.rows[dataset] = result.rows.get(dataset, 0) + writer.rows
         if progress:

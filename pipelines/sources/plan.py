@@ -137,13 +137,13 @@ def region_person_offsets() -> dict[str, int]:
     return offsets
 
 
-def expected_chats_per_week(students: int, teachers: int) -> int:
-    """Class chats + parents' chats per class, a staff chat per school, subject chats of teachers.
+def expected_chats_per_week(students: int, teachers: int, schools: int) -> int:
+    """Class and parents' chats per class, a staff chat per school, teachers' own chats.
 
-    Mirrors the chat model of population.py at full adoption (≈ 24 students a class).
+    Mirrors the chat model of population.sferum_chats at full adoption (≈ 22 students a class).
     """
-    classes = students / 24
-    return round(classes * (0.9 + 0.75) + teachers * 0.6)
+    classes = students / 22
+    return round(classes * (0.92 + 0.78) + teachers * (0.55 + 0.45) + schools * 0.85)
 
 
 def national_size_model() -> SizeModel:
@@ -152,9 +152,9 @@ def national_size_model() -> SizeModel:
     for code, row in region_profiles().items():
         students = int(row["students"])
         teachers = round(students / STUDENTS_PER_TEACHER)
-        sizes[code] = RegionSize(
-            code, int(row["schools"]), students, teachers, expected_chats_per_week(students, teachers)
-        )
+        schools = int(row["schools"])
+        chats = expected_chats_per_week(students, teachers, schools)
+        sizes[code] = RegionSize(code, schools, students, teachers, chats)
     return SizeModel(sizes)
 
 
@@ -254,14 +254,15 @@ def plan_demo_region(code: str, seed: int) -> RegionPlan:
     municipalities = []
     for m_index, muni in enumerate(reference["municipalities"]):
         school_names = _demo_school_names(muni, prefix, word, int(muni["schools"]))
-        median = 170 if muni.get("urban") else 75
+        median = 130 if muni.get("urban") else 55
         sizes = _school_sizes(rng, len(school_names), median)
         late = _school_lateness(rng, len(school_names), 35.0)
         orgs: list[Org] = []
         if not muni.get("no_management_body"):
             orgs.append(_management_body(factory, muni["name"]))
         for (name, laggard), size, lateness in zip(school_names, sizes, late, strict=True):
-            closed = rng.random() < CLOSED_SCHOOL_SHARE * 2
+            # Every demo region has a closed school (the first municipality's last one).
+            closed = rng.random() < CLOSED_SCHOOL_SHARE or (m_index == 0 and name == school_names[-1][0])
             orgs.append(
                 factory.make(
                     name=name,
@@ -275,7 +276,12 @@ def plan_demo_region(code: str, seed: int) -> RegionPlan:
         orgs.extend(_other_orgs(factory, rng, muni["town"], len(school_names)))
         municipalities.append(
             Municipality(
-                m_index, muni["name"], muni["oktmo"], muni["town"], tuple(orgs), float(muni.get("lateness_days", 0))
+                m_index,
+                muni["name"],
+                muni["oktmo"],
+                muni["town"],
+                tuple(orgs),
+                float(muni.get("lateness_days", 0)),
             )
         )
     return RegionPlan(
@@ -349,7 +355,9 @@ def plan_national_region(code: str, seed: int) -> RegionPlan:
         name=row["region_name"],
         tax_code=profile["tax_code"],
         languages={"русский": 0.92, "татарский": 0.04, "другой": 0.04},
-        surname_caucasus_share=0.7 if code in ("RU-DA", "RU-CE", "RU-IN", "RU-KB", "RU-KC", "RU-SE") else 0.03,
+        surname_caucasus_share=0.7
+        if code in ("RU-DA", "RU-CE", "RU-IN", "RU-KB", "RU-KC", "RU-SE")
+        else 0.03,
         municipalities=tuple(municipalities),
         lateness=region_lateness,
     )

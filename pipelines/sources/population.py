@@ -120,7 +120,9 @@ class S:
 
 
 # ---------------------------------------------------------------- helpers
-def adoption_day(keys: Int, lateness: Float, curve: tuple[int, float, float], stream: int, seed: int) -> Float:
+def adoption_day(
+    keys: Int, lateness: Float, curve: tuple[int, float, float], stream: int, seed: int
+) -> Float:
     """The day each person adopts (∞ for those who never do): a logistic S-curve per person."""
     mid, scale, never_share = curve
     day = mid + lateness + scale * logit(uniform(keys, stream, seed))
@@ -177,7 +179,7 @@ def _ints(values: npt.ArrayLike, missing: Mask | None = None) -> pa.Array:
     return pa.array(np.asarray(values, dtype=np.int64), type=pa.int64(), mask=missing)
 
 
-def _concat(*parts: Strs | str) -> Strs:
+def _concat(*parts: npt.NDArray[np.generic] | str) -> Strs:
     out: Strs = np.asarray(parts[0]).astype(str)
     for part in parts[1:]:
         out = np.char.add(out, np.asarray(part).astype(str))
@@ -237,7 +239,9 @@ def _fio(keys: Int, female: Mask, region: RegionPlan, seed: int) -> Strs:
 def _personal_ids(keys: Int, region: RegionPlan, seed: int) -> tuple[Strs, Strs]:
     """СНИЛС and personal ИНН; a small share gets a broken check digit on purpose."""
     numbers = 1_002_000 + (keys * 7919 + 12_345) % 998_000_000
-    snils = _break_last_digit(make_snils_array(numbers), uniform(keys, S.SNILS_BAD, seed) < INVALID_PERSONAL_ID_SHARE)
+    snils = _break_last_digit(
+        make_snils_array(numbers), uniform(keys, S.SNILS_BAD, seed) < INVALID_PERSONAL_ID_SHARE
+    )
     inn = make_person_inn_array(region.tax_code, (keys * 7907 + 777) % 100_000_000)
     inn = _break_last_digit(inn, uniform(keys, S.INN_BAD, seed) < INVALID_PERSONAL_ID_SHARE)
     return snils, inn
@@ -332,7 +336,9 @@ def gis_students(region: RegionPlan, muni: Municipality, roster: Roster, week: W
     keys, n = p.pid, len(p.pid)
     female = uniform(keys, S.SEX, seed) < 0.49
     birth = (
-        unix_day(date(week.school_year - 6, 9, 1)) - 365.25 * (roster.grade - 1) - 365 * uniform(keys, S.BIRTH, seed)
+        unix_day(date(week.school_year - 6, 9, 1))
+        - 365.25 * (roster.grade - 1)
+        - 365 * uniform(keys, S.BIRTH, seed)
     ).astype(np.int64)
     enrolled = np.where(
         np.isfinite(roster.new_enrolled),
@@ -369,7 +375,7 @@ def gis_students(region: RegionPlan, muni: Municipality, roster: Roster, week: W
     def put(name: str, build: object) -> None:
         position = list(FIELD_FILL).index(name) if name in FIELD_FILL else 0
         missing = ~_filled(keys, position, FIELD_FILL.get(name, 1.0), p.diligence, week)
-        values[name] = (build, missing)  # type: ignore[assignment]
+        values[name] = (build, missing)  # type: ignore[assignment,unused-ignore]
 
     student_id = _concat("S", keys)
     put("class_label", roster.class_label)
@@ -416,7 +422,7 @@ def _typed(name: str, data: npt.NDArray[np.generic], missing: Mask) -> pa.Array:
     if name in ("birth_date", "enrolled_on", "hired_on"):
         return _dates(np.where(missing, np.nan, data.astype(np.float64)))
     if data.dtype == np.bool_:
-        return _bools(data, missing)
+        return _bools(data.astype(bool), missing)
     if np.issubdtype(data.dtype, np.integer):
         return _ints(data, missing)
     return _strings(data, missing)
@@ -445,14 +451,20 @@ def staff_roster(region: RegionPlan, muni: Municipality, week: Week) -> Staff:
     support = rank >= teachers
     other_pedagogue = ~admin & ~support & (uniform(keys, S.POSITION, seed) < 0.08)
     subject = _take(names.SUBJECTS, pick(keys, S.POSITION + 1, seed, len(names.SUBJECTS)))
-    position = np.where(admin, _take(names.ADMIN_POSITIONS, np.minimum(rank, 2)), _concat("учитель ", subject))
+    position = np.where(
+        admin, _take(names.ADMIN_POSITIONS, np.minimum(rank, 2)), _concat("учитель ", subject)
+    )
     position = np.where(
         other_pedagogue,
-        _take(names.PEDAGOGICAL_POSITIONS, pick(keys, S.POSITION + 2, seed, len(names.PEDAGOGICAL_POSITIONS))),
+        _take(
+            names.PEDAGOGICAL_POSITIONS, pick(keys, S.POSITION + 2, seed, len(names.PEDAGOGICAL_POSITIONS))
+        ),
         position,
     )
     position = np.where(
-        support, _take(names.SUPPORT_POSITIONS, pick(keys, S.POSITION + 3, seed, len(names.SUPPORT_POSITIONS))), position
+        support,
+        _take(names.SUPPORT_POSITIONS, pick(keys, S.POSITION + 3, seed, len(names.SUPPORT_POSITIONS))),
+        position,
     )
     role = np.where(admin, "admin", np.where(support, "other", "teacher"))
     inns = np.asarray([o.inn for o in schools] or [""], dtype=object)
@@ -513,7 +525,10 @@ def sferum_users(staff: Staff, roster: Roster, week: Week) -> pa.Table:
     never_activates = uniform(keys, S.ACTIVATE + 1, seed) < 0.05
     activated = ~never_activates & (activation_day <= week.sunday)
     propensity = np.concatenate(
-        [_activity(t_keys, TEACHER_ACTIVITY, S.PROPENSITY, seed), _activity(s_keys, STUDENT_ACTIVITY, S.PROPENSITY, seed)]
+        [
+            _activity(t_keys, TEACHER_ACTIVITY, S.PROPENSITY, seed),
+            _activity(s_keys, STUDENT_ACTIVITY, S.PROPENSITY, seed),
+        ]
     )
     since = np.where(activated, activation_day, np.inf)
     last = last_active_day(keys, since, propensity, week, S.ACTIVE_WEEK)
@@ -584,9 +599,10 @@ def sferum_chats(staff: Staff, roster: Roster, week: Week) -> pa.Table:
     # Class teacher of each class: a teacher of the school picked by the class's own key.
     teacher_idx = np.flatnonzero(staff.role == "teacher")
     t_school = staff.people.school[teacher_idx]
-    class_key = np.array(
-        [hash_key for hash_key in (c_school * 1000 + _label_number(c_label))], dtype=np.int64
-    ) + (staff.people.pid[0] if len(staff.people.pid) else 0) * 1000
+    class_key = (
+        np.array([hash_key for hash_key in (c_school * 1000 + _label_number(c_label))], dtype=np.int64)
+        + (staff.people.pid[0] if len(staff.people.pid) else 0) * 1000
+    )
     chosen = np.zeros(len(c_school), dtype=np.int64)
     for school in np.unique(c_school):
         mine = teacher_idx[t_school == school]
@@ -594,12 +610,14 @@ def sferum_chats(staff: Staff, roster: Roster, week: Week) -> pa.Table:
         if len(mine):
             chosen[rows] = mine[pick(class_key[rows], S.CHAT_CREATOR + 9, seed, len(mine))]
     teacher_day = staff.sferum_day[chosen] if len(chosen) else np.zeros(0)
-    inn_by_school = {int(s): inn for s, inn in zip(staff.people.school.tolist(), staff.org_inn.tolist(), strict=True)}
+    inn_by_school = {
+        int(s): inn for s, inn in zip(staff.people.school.tolist(), staff.org_inn.tolist(), strict=True)
+    }
     c_inn = np.array([inn_by_school.get(int(s), "") for s in c_school], dtype=object).astype(str)
 
     parts: list[dict[str, np.ndarray]] = []
     for kind, share, creator_teacher_share, stream in (("class", 0.92, 0.95, 0), ("parents", 0.78, 0.7, 1)):
-        keys = class_key * 4 + stream
+        keys = class_key * 8 + stream
         created = teacher_day + np.floor(lognormal(keys, S.CHAT_LAG, seed, 10, 1.0))
         exists = (uniform(keys, S.CHAT_CREATE, seed) < share) & (created <= week.sunday)
         by_teacher = uniform(keys, S.CHAT_CREATOR, seed) < creator_teacher_share
@@ -619,11 +637,12 @@ def sferum_chats(staff: Staff, roster: Roster, week: Week) -> pa.Table:
     t_keys = staff.people.pid
     is_teacher = staff.role == "teacher"
     director = (staff.role == "admin") & (staff.position == names.ADMIN_POSITIONS[0])
-    for kind, chooser, share, creator_role in (
-        ("staff", director, 0.85, "admin"),
-        ("other", is_teacher, 0.55, "teacher"),
+    for kind, chooser, share, creator_role, stream in (
+        ("staff", director, 0.85, "admin", 2),
+        ("other", is_teacher, 0.55, "teacher", 3),  # a subject or club chat
+        ("other", is_teacher, 0.45, "teacher", 4),  # a second one
     ):
-        keys = t_keys * 4 + (2 if kind == "staff" else 3)
+        keys = t_keys * 8 + stream
         created = staff.sferum_day + np.floor(lognormal(keys, S.CHAT_LAG, seed, 20, 1.0))
         exists = chooser & (uniform(keys, S.CHAT_CREATE, seed) < share) & (created <= week.sunday)
         rows = np.flatnonzero(exists)
@@ -686,7 +705,9 @@ def sferum_orgs(muni: Municipality, staff: Staff, week: Week) -> pa.Table:
     rows = [(org, first_day.get(position, np.inf)) for position, org in enumerate(muni.schools)]
     others = [o for o in muni.orgs if o.kind in ("vocational", "additional") and o.is_active]
     serials = np.array([o.serial for o in others], dtype=np.int64)
-    other_day = TEACHER_SFERUM[0] + 60 + 60 * logit(uniform(serials + 10**6 * (1 + muni.index), S.SFERUM_ORG, seed))
+    other_day = (
+        TEACHER_SFERUM[0] + 60 + 60 * logit(uniform(serials + 10**6 * (1 + muni.index), S.SFERUM_ORG, seed))
+    )
     rows.extend(zip(others, other_day.tolist(), strict=True))
     connected = [(org, day) for org, day in rows if day <= week.sunday]
     serial = np.array([org.serial for org, _ in connected], dtype=np.int64) + 10**6 * (1 + muni.index)
@@ -776,7 +797,7 @@ def cc_requests(region: RegionPlan, week: Week) -> pa.Table:
     """Requests to the competence centre: channels, categories, hours-to-days resolution, escalations."""
     rng = np.random.default_rng([week.seed, region.index, week.number, 88])
     schools = [o for m in region.municipalities for o in m.schools]
-    count = int(rng.poisson(max(4.0, len(schools) * 0.12)))
+    count = max(3, int(rng.poisson(max(4.0, len(schools) * 0.12))))
     received = week.monday * 86_400 + np.sort(rng.integers(0, 7 * 86_400, size=count))
     channel = rng.choice(["hotline", "email", "registry", "messenger"], size=count, p=[0.35, 0.3, 0.15, 0.2])
     category = rng.choice(
@@ -789,11 +810,15 @@ def cc_requests(region: RegionPlan, week: Week) -> pa.Table:
     week_end = (week.sunday + 1) * 86_400
     done = resolved_at < week_end
     rejected = done & (rng.random(count) < 0.05)
-    status = np.where(done, np.where(rejected, "rejected", "resolved"), np.where(hours > 72, "in_progress", "open"))
+    status = np.where(
+        done, np.where(rejected, "rejected", "resolved"), np.where(hours > 72, "in_progress", "open")
+    )
     escalated = rng.choice(["none", "mincifry", "vendor"], size=count, p=[0.88, 0.05, 0.07])
     with_org = rng.random(count) < 0.85
     org_pick = rng.integers(0, max(1, len(schools)), size=count)
-    inns = np.array([schools[i].inn if schools and w else "" for i, w in zip(org_pick, with_org, strict=True)])
+    inns = np.array(
+        [schools[i].inn if schools and w else "" for i, w in zip(org_pick, with_org, strict=True)]
+    )
     return pa.table(
         {
             "request_id": _strings([f"{region.code[3:]}-{week.label}-{n + 1:05d}" for n in range(count)]),
