@@ -17,6 +17,7 @@ from pipelines.config import ConfigError
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.sources.commands",
     "pipelines.rating.commands",
+    "pipelines.dashboards.commands",
 )
 
 

@@ -1,0 +1,1 @@
+"""Superset dashboards: its own environment, the asset bundle, roles and the refresh asset."""

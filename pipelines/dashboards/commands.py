@@ -1,0 +1,79 @@
+"""`edumon superset up|sync|down`: Superset in its own environment, dashboards from the bundle."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipelines.config import home_dir, home_path, load_config
+from pipelines.dashboards import deploy, environment
+from pipelines.dashboards.environment import SupersetError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("superset", help="Superset dashboards: start, re-import, stop")
+    actions = parser.add_subparsers(dest="superset_action", required=True, metavar="ACTION")
+    up = actions.add_parser("up", help="install if needed, start Superset, import the dashboards")
+    sync = actions.add_parser("sync", help="re-import the dashboards; delete what the bundle dropped")
+    down = actions.add_parser("down", help="stop Superset")
+    for action in (up, sync, down):
+        action.add_argument("--home", default=None, help="working folder (default EDUMON_HOME or ./data)")
+    up.add_argument("--port", type=int, default=None, help="listen here instead of orchestration.yaml's port")
+    up.set_defaults(handler=run_up)
+    sync.set_defaults(handler=run_sync)
+    down.set_defaults(handler=run_down)
+
+
+def print_report(report: deploy.SyncReport) -> None:
+    counts = ", ".join(f"{kind} {count}" for kind, count in report.imported.items())
+    print(f"imported: {counts}")
+    for kind, uuids in report.deleted.items():
+        print(f"deleted from Superset (no longer in the bundle): {kind} {len(uuids)}")
+    print(f"roles: {', '.join(report.roles)}")
+
+
+def print_login() -> None:
+    cfg = load_config().superset
+    user, password, development = deploy.admin_login()
+    if development:
+        print(
+            f"login: {user} / {password}  (development defaults: set {cfg.admin_user_env} and "
+            f"{cfg.admin_password_env} to choose your own)"
+        )
+    else:
+        print(f"login: {user} / (the password in {cfg.admin_password_env})")
+
+
+def run_up(args: argparse.Namespace) -> int:
+    serving = home_path("serving", args.home)
+    if not serving.exists():
+        print(f"note: {serving} does not exist yet; dashboards stay empty until `edumon run` publishes it")
+    try:
+        runtime, report = deploy.up(args.home, args.port)
+    except SupersetError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print_report(report)
+    print(f"Superset is up: {runtime.url}/dashboard/list/  (log {runtime.log_file})")
+    print_login()
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    try:
+        runtime = deploy.running_runtime(args.home)
+        report = deploy.sync_bundle(runtime, home_path("serving", args.home))
+    except SupersetError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print_report(report)
+    return 0
+
+
+def run_down(args: argparse.Namespace) -> int:
+    runtime = environment.saved_runtime(args.home)
+    if environment.stop(runtime):
+        print(f"Superset stopped ({home_dir(args.home)})")
+    else:
+        print("Superset was not running")
+    return 0
