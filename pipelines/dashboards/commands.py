@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pipelines.config import home_dir, home_path, load_config
 from pipelines.dashboards import deploy, environment
@@ -18,6 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     down = actions.add_parser("down", help="stop Superset")
     for action in (up, sync, down):
         action.add_argument("--home", default=None, help="working folder (default EDUMON_HOME or ./data)")
+    for action in (up, sync):
+        action.add_argument(
+            "--bundle", type=Path, default=None, help="asset bundle folder (default dashboards/bundle)"
+        )
     up.add_argument("--port", type=int, default=None, help="listen here instead of orchestration.yaml's port")
     up.set_defaults(handler=run_up)
     sync.set_defaults(handler=run_sync)
@@ -49,7 +54,7 @@ def run_up(args: argparse.Namespace) -> int:
     if not serving.exists():
         print(f"note: {serving} does not exist yet; dashboards stay empty until `edumon run` publishes it")
     try:
-        runtime, report = deploy.up(args.home, args.port)
+        runtime, report = deploy.up(args.home, args.port, args.bundle)
     except SupersetError as error:
         print(error, file=sys.stderr)
         return 1
@@ -62,7 +67,7 @@ def run_up(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     try:
         runtime = deploy.running_runtime(args.home)
-        report = deploy.sync_bundle(runtime, home_path("serving", args.home))
+        report = deploy.sync_bundle(runtime, home_path("serving", args.home), args.bundle)
     except SupersetError as error:
         print(error, file=sys.stderr)
         return 1

@@ -41,9 +41,9 @@ def client_for(runtime: Runtime) -> SupersetClient:
     return api.connect(runtime.url, user, password)
 
 
-def sync_bundle(runtime: Runtime, serving: Path) -> SyncReport:
+def sync_bundle(runtime: Runtime, serving: Path, bundle_root: Path | None = None) -> SyncReport:
     """Render and import the bundle, delete what it no longer holds, apply roles and RLS."""
-    assets = bundle.load_bundle()
+    assets = bundle.load_bundle(bundle_root)
     rendered = bundle.render(assets, bundle.template_values(serving))
     client = client_for(runtime)
     api.import_assets(client, bundle.zip_bytes(rendered))
@@ -56,7 +56,9 @@ def sync_bundle(runtime: Runtime, serving: Path) -> SyncReport:
     return SyncReport(imported=imported, deleted=deleted, roles=roles)
 
 
-def up(home: str | Path | None, port: int | None = None) -> tuple[Runtime, SyncReport]:
+def up(
+    home: str | Path | None, port: int | None = None, bundle_root: Path | None = None
+) -> tuple[Runtime, SyncReport]:
     """Install if needed, prepare the metadata, start Superset, wait for /health, sync the bundle."""
     environment.install()
     runtime = environment.runtime_for(home, port)
@@ -65,7 +67,7 @@ def up(home: str | Path | None, port: int | None = None) -> tuple[Runtime, SyncR
         environment.prepare_metadata(runtime, user, password)
         environment.start(runtime)
     environment.wait_until_healthy(runtime, load_config().superset.startup_timeout_seconds)
-    return runtime, sync_bundle(runtime, home_path("serving", home))
+    return runtime, sync_bundle(runtime, home_path("serving", home), bundle_root)
 
 
 def running_runtime(home: str | Path | None) -> Runtime:

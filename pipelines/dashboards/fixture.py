@@ -53,7 +53,7 @@ def indicator_rows(weeks: list[str], regions: list[str], seed: int = 7) -> pd.Da
     rng = random.Random(seed)
     targets = {key: ind.target for key, ind in load_config().indicators.items()}
     units = _units(regions)
-    region_of = {}
+    region_of: dict[str, str] = {}
     for unit in units:
         region_of[unit["unit_id"]] = (
             unit["unit_id"] if unit["level"] == "region" else region_of[unit["parent_id"]]

@@ -1,0 +1,234 @@
+"""The Superset bundle against the dbt manifest: every dashboard → chart → dataset → column link exists.
+
+Fast (no Superset): parses dashboards/bundle, renders it and reads dbt_project/target/manifest.json
+(running `dbt parse` when it is missing), so a renamed mart column breaks the build, not a dashboard.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.config import PROJECT_ROOT, load_config
+from pipelines.dashboards import api, bundle
+
+DBT_DIR = PROJECT_ROOT / "dbt_project"
+MANIFEST = DBT_DIR / "target" / "manifest.json"
+TITLES = {"Внедрение", "Активность чатов", "Цифровой профиль", "Качество данных", "Рейтинг регионов"}
+IDENTIFIER = re.compile(r"\b([a-z_][a-z0-9_]*)\b")
+SQL_WORDS = {"sum", "count", "distinct", "avg", "min", "max", "nullif"}
+
+
+@pytest.fixture(scope="module")
+def assets() -> bundle.Bundle:
+    return bundle.load_bundle()
+
+
+@pytest.fixture(scope="module")
+def manifest_columns() -> dict[str, set[str]]:
+    """Model name → documented columns, from the dbt manifest (parsed now if it is missing)."""
+    if not MANIFEST.exists():
+        env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_DIR)}
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run([str(dbt), "parse", "--quiet"], cwd=DBT_DIR, env=env, check=True)
+    nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
+    return {node["name"]: set(node["columns"]) for node in nodes if node["resource_type"] == "model"}
+
+
+def chart_columns(params: dict[str, Any]) -> Iterator[str]:
+    """Every dataset column a chart's params name."""
+    for key in ("groupby", "groupbyRows", "groupbyColumns", "all_columns"):
+        yield from params.get(key, [])
+    for key in ("x_axis", "entity"):
+        if key in params:
+            yield params[key]
+    for item in params.get("adhoc_filters", []):
+        yield item["subject"]
+    for item in params.get("order_by_cols", []):
+        yield json.loads(item)[0]
+
+
+def chart_metrics(params: dict[str, Any]) -> Iterator[str]:
+    if "metric" in params:
+        yield params["metric"]
+    yield from params.get("metrics", [])
+
+
+def test_bundle_files_are_valid_and_uuid_named(assets: bundle.Bundle) -> None:
+    """Every asset file parses, carries a UUID that appears in its file name, and no UUID repeats.
+
+    Matters because the import matches assets by UUID: a copied file with the same UUID silently
+    overwrites another chart. On failure: give the asset a fresh uuid (python -c 'import uuid;
+    print(uuid.uuid4())') and rename the file to end with it.
+    """
+    seen: dict[str, str] = {}
+    for path, doc in assets.files.items():
+        if path == "metadata.yaml":
+            assert doc["type"] == "assets"
+            continue
+        uuid = str(doc["uuid"])
+        assert path.endswith(f"_{uuid}.yaml"), f"{path}: file name must end with its uuid {uuid}"
+        assert uuid not in seen, f"{path} and {seen.get(uuid)} share uuid {uuid}"
+        seen[uuid] = path
+    assert {doc["dashboard_title"] for doc in assets.of_kind("dashboards").values()} == TITLES
+
+
+def test_every_dashboard_chart_dataset_and_column_exists_in_the_dbt_manifest(
+    assets: bundle.Bundle, manifest_columns: dict[str, set[str]]
+) -> None:
+    """dashboard → chart → dataset → dbt model → column: each link resolves.
+
+    Matters because a mart column renamed in dbt would otherwise surface as an error panel on a
+    dashboard. On failure: the message names the asset and the missing column; rename it in the
+    bundle YAML (dataset columns and the charts using it) or restore the column in dbt.
+    """
+    datasets = assets.datasets_by_uuid()
+    charts = {str(doc["uuid"]): doc for doc in assets.of_kind("charts").values()}
+    problems: list[str] = []
+    for dataset in datasets.values():
+        model = dataset["table_name"]
+        if model not in manifest_columns:
+            problems.append(f"dataset {model}: no dbt model of that name")
+            continue
+        for column in bundle.dataset_columns(dataset):
+            if column not in manifest_columns[model]:
+                problems.append(f"dataset {model}: column {column} is not in the dbt model")
+        for metric in dataset.get("metrics", []):
+            used = set(IDENTIFIER.findall(metric["expression"].lower())) - SQL_WORDS
+            problems += [
+                f"metric {model}.{metric['metric_name']}: unknown column {c}"
+                for c in used - manifest_columns[model]
+            ]
+    for chart in charts.values():
+        dataset = datasets.get(str(chart["dataset_uuid"]))
+        if dataset is None:
+            problems.append(
+                f"chart «{chart['slice_name']}»: dataset {chart['dataset_uuid']} not in the bundle"
+            )
+            continue
+        columns = set(bundle.dataset_columns(dataset))
+        metrics = {m["metric_name"] for m in dataset.get("metrics", [])}
+        params = chart["params"]
+        problems += [
+            f"chart «{chart['slice_name']}»: column {c} not in {dataset['table_name']}"
+            for c in chart_columns(params)
+            if c not in columns
+        ]
+        problems += [
+            f"chart «{chart['slice_name']}»: metric {m} not in {dataset['table_name']}"
+            for m in chart_metrics(params)
+            if m not in metrics
+        ]
+    for dashboard in assets.of_kind("dashboards").values():
+        title = dashboard["dashboard_title"]
+        for node in dashboard["position"].values():
+            if isinstance(node, dict) and node.get("type") == "CHART" and node["meta"]["uuid"] not in charts:
+                problems.append(f"dashboard «{title}»: chart {node['meta']['uuid']} not in the bundle")
+        for native in dashboard["metadata"]["native_filter_configuration"]:
+            for target in native["targets"]:
+                dataset = datasets.get(target["datasetUuid"])
+                if dataset is None or target["column"]["name"] not in set(bundle.dataset_columns(dataset)):
+                    problems.append(f"dashboard «{title}»: filter {native['name']} targets a missing column")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_chart_is_on_a_dashboard_and_dashboards_filter_by_week_region_municipality(
+    assets: bundle.Bundle,
+) -> None:
+    """No orphan charts; each dashboard has the week and region filters, the topic ones a municipality one.
+
+    Matters because an orphan chart is never reviewed on screen, and the analysts' drill starts
+    from these filters. On failure: place the chart on a dashboard or delete its file.
+    """
+    placed = set()
+    for dashboard in assets.of_kind("dashboards").values():
+        placed |= {
+            n["meta"]["uuid"]
+            for n in dashboard["position"].values()
+            if isinstance(n, dict) and n.get("type") == "CHART"
+        }
+        names = {f["name"] for f in dashboard["metadata"]["native_filter_configuration"]}
+        assert {"Неделя", "Регион"} <= names, dashboard["dashboard_title"]
+        if dashboard["dashboard_title"] != "Качество данных":
+            assert "Муниципалитет (ОКТМО)" in names, dashboard["dashboard_title"]
+    assert placed == assets.uuids("charts")
+
+
+def test_rendering_fills_every_placeholder_and_zips_under_one_root(
+    assets: bundle.Bundle, tmp_path: Path
+) -> None:
+    """The rendered bundle has no `${...}` left, the serving URI is read-only and absolute, each
+    chart has a query context, tile targets come from orchestration.yaml, and the ZIP has one root.
+
+    Matters because Superset's import does no templating and rejects ZIPs without a root folder;
+    the chart data API needs query contexts. On failure: a new placeholder needs a value in
+    bundle.template_values, a new viz type a shape in bundle.query_shape.
+    """
+    values = bundle.template_values(tmp_path / "serving.duckdb")
+    rendered = bundle.render(assets, values)
+    text = json.dumps(rendered, ensure_ascii=False)
+    assert "${" not in text
+    database = next(doc for path, doc in rendered.items() if path.startswith("databases/"))
+    assert database["sqlalchemy_uri"] == f"duckdb:///{tmp_path / 'serving.duckdb'}?access_mode=read_only"
+    a1_target = load_config().indicators["A1"].target
+    assert a1_target is not None
+    tiles = [
+        doc
+        for path, doc in rendered.items()
+        if path.startswith("charts/") and doc["viz_type"] == "big_number_total"
+    ]
+    a1 = next(
+        doc
+        for doc in tiles
+        if {"indicator": "A1"}.items()
+        <= {f["subject"]: f["comparator"] for f in doc["params"]["adhoc_filters"]}.items()
+    )
+    assert a1["params"]["subtitle"] == f"Цель: {a1_target * 100:.0f} %"
+    for path, doc in rendered.items():
+        if path.startswith("charts/"):
+            query = json.loads(doc["query_context"])["queries"][0]
+            assert query["metrics"] or query["columns"], path
+    names = zipfile.ZipFile(io.BytesIO(bundle.zip_bytes(rendered))).namelist()
+    assert {name.split("/")[0] for name in names} == {bundle.ZIP_ROOT}
+    assert len(names) == len(rendered)
+
+
+def test_row_level_security_rules_cover_datasets_with_the_group_key(
+    assets: bundle.Bundle, manifest_columns: dict[str, set[str]]
+) -> None:
+    """Each dataset named in dashboards/security.yaml is in the bundle and its mart has region_code;
+    every dataset of the bundle is filtered (a mart left out would show all regions to an analyst).
+
+    On failure: add the dataset to security.yaml `datasets`, or the column to the mart.
+    """
+    rule = api.load_security()
+    tables = {doc["table_name"] for doc in assets.of_kind("datasets").values()}
+    assert set(rule.datasets) == tables
+    for table in rule.datasets:
+        assert rule.group_key in manifest_columns[table], table
+    assert rule.rule_clause("RU-KB") == "region_code = 'RU-KB'"
+    with pytest.raises(ValueError):
+        rule.rule_clause("RU-KB' or '1'='1")
+    roles = api.role_names(["RU-KB"])
+    assert roles[None] == load_config().superset.ministry_role
+    assert roles["RU-KB"] == load_config().superset.regional_role_prefix + "RU-KB"
+
+
+def test_rison_encodes_superset_query_parameters() -> None:
+    """The `q` parameter of list endpoints: a wrong quote makes Superset answer 400 to every sync.
+
+    On failure: compare with https://github.com/Nanonid/rison rules for strings (`!` escapes).
+    """
+    assert api.rison({"page": 0, "columns": ["id", "uuid"]}) == "(page:0,columns:!('id','uuid'))"
+    assert api.rison({"value": "Аналитик RU-KB", "flag": True}) == "(value:'Аналитик RU-KB',flag:!t)"
+    assert api.rison("it's!") == "'it!'s!!'"
