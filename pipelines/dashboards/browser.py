@@ -111,7 +111,7 @@ class Page:
             time.sleep(0.5)
         raise BrowserError(f"timed out after {timeout_seconds} s waiting for {what}")
 
-    def screenshot(self, path: Path, width: int, height: int) -> None:
+    def capture(self, width: int, height: int) -> bytes:
         self.send(
             "Emulation.setDeviceMetricsOverride",
             width=width,
@@ -120,8 +120,20 @@ class Page:
             mobile=False,
         )
         shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        return base64.b64decode(shot["data"])
+
+    def screenshot(self, path: Path, width: int, height: int, timeout_seconds: float = 30) -> None:
+        """Save a screenshot once two consecutive captures are identical: charts animate in
+        (ECharts draws lines over about a second), so the first frame can show half a line."""
+        deadline = time.monotonic() + timeout_seconds
+        previous = self.capture(width, height)
+        while time.monotonic() < deadline:
+            current = self.capture(width, height)
+            if current == previous:
+                break
+            previous = current
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(shot["data"]))
+        path.write_bytes(previous)
 
 
 @contextmanager
