@@ -1,0 +1,309 @@
+"""Great Expectations 1.24 validating inside DuckDB, through GE's own SQL execution engine.
+
+Why GE's SQL datasource over duckdb-engine returned empty metrics (STACK.md, upstream GE issue 11579):
+`SqlAlchemyExecutionEngine.execute_query` runs each query inside `with engine.connect()` and returns
+the un-fetched result; GE calls `.fetchall()` after the block has closed the connection. Closing a
+SQLAlchemy connection ends its transaction with a ROLLBACK on the DBAPI connection, and a
+duckdb-engine "cursor" is that same DuckDB connection, so the ROLLBACK replaces the pending result
+and `fetchall()` returns `[]` (→ IndexError in `resolve_metric_bundle`). GE already keeps one
+connection open for SQLite and SQL Server (`_PERSISTED_CONNECTION_DIALECTS`); `DuckDBExecutionEngine`
+does the same for DuckDB, and `DuckDBDatasource` is a fluent datasource (type `duckdb`) that uses it.
+The metrics themselves are GE's unchanged SQL metrics (duckdb-engine speaks the PostgreSQL dialect).
+
+Entry points: `validate_relation` (one call, returns GE's ExpectationSuiteValidationResult) and
+`duckdb_batch_definition` (a batch definition to put into the caller's own ValidationDefinition and
+Checkpoint, e.g. one with an UpdateDataDocsAction in a file context).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import re
+import uuid
+from collections.abc import Generator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import great_expectations as gx
+import sqlalchemy
+from duckdb_engine import ConnectionWrapper
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core.batch_definition import BatchDefinition
+from great_expectations.core.metric_domain_types import MetricDomainTypes
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context import AbstractDataContext
+from great_expectations.datasource.fluent import SQLDatasource
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+from great_expectations.expectations.metrics import column_condition_partial
+from great_expectations.expectations.metrics.column_map_metrics.column_values_match_regex import (
+    ColumnValuesMatchRegex,
+)
+from great_expectations.expectations.metrics.column_map_metrics.column_values_not_match_regex import (
+    ColumnValuesNotMatchRegex,
+)
+from great_expectations.expectations.metrics.metric_provider import metric_value
+from great_expectations.expectations.metrics.table_metrics.table_column_types import ColumnTypes
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from a gate
+
+# SUMMARY keeps the unexpected counts and a handful of examples; COMPLETE lists every failing row.
+SUMMARY_WITH_EXAMPLES: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+DATASOURCE_NAME = "edumon_duckdb"
+BATCH_DEFINITION_NAME = "whole_relation"
+_PARQUET_HINT = re.compile(r"\.parquet$|[*?\[]|/", re.IGNORECASE)
+_SHARED_PREFIX = "duckdb:///:memory:edumon_shared_"
+
+DuckDBSource = duckdb.DuckDBPyConnection | str | Path | None
+
+# Connections lent to GE, by the datasource's connection string. GE opens each of its connections
+# as a cursor of the lent one: the same database and catalog, its own transaction, and no second
+# `duckdb.connect` (which DuckDB refuses for an open database with a different configuration).
+_shared_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
+    """GE's SQL engine with one connection kept open, so each result is fetched before anything else runs."""
+
+    @contextmanager
+    def get_connection(self) -> Generator[sqlalchemy.Connection, None, None]:
+        if self._connection is None or self._connection.closed:
+            self._connection = self.engine.connect()
+        yield self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
+
+# GE has no regex expression for the `duckdb` dialect ("Regex is not supported"). PostgreSQL's `~`,
+# which duckdb-engine would inherit, is a FULL match in DuckDB, while GE's pandas path searches
+# (`str.contains`): `regexp_matches` is DuckDB's search, so both engines flag the same rows.
+class DuckDBColumnValuesMatchRegex(ColumnValuesMatchRegex):
+    @column_condition_partial(engine=DuckDBExecutionEngine)
+    def _duckdb(cls, column: Any, regex: str, **kwargs: Any) -> Any:
+        return sqlalchemy.func.regexp_matches(column, sqlalchemy.literal(regex))
+
+
+class DuckDBColumnValuesNotMatchRegex(ColumnValuesNotMatchRegex):
+    @column_condition_partial(engine=DuckDBExecutionEngine)
+    def _duckdb(cls, column: Any, regex: str, **kwargs: Any) -> Any:
+        return sqlalchemy.not_(sqlalchemy.func.regexp_matches(column, sqlalchemy.literal(regex)))
+
+
+# GE reads column types by SQLAlchemy reflection; SQLAlchemy 2.1's PostgreSQL reflection, which
+# duckdb-engine 0.17 inherits, queries pg_catalog.pg_collation, which DuckDB lacks, so every column
+# type came back missing (KeyError 'type' in expect_column_values_to_be_in_type_list). DuckDB's own
+# DESCRIBE gives the types; they are mapped to SQLAlchemy's type classes, which GE compares with
+# isinstance, so a type list names them as SQL does: VARCHAR, BIGINT, BOOLEAN, DATE, TIMESTAMP.
+_SQLALCHEMY_TYPES: dict[str, Any] = {
+    "TIMESTAMP WITH TIME ZONE": lambda: sqlalchemy.TIMESTAMP(timezone=True),
+    "DOUBLE": sqlalchemy.DOUBLE,
+    "HUGEINT": sqlalchemy.NUMERIC,
+}
+
+
+def sqlalchemy_type(duckdb_type: str) -> Any:
+    """The SQLAlchemy type instance of a DuckDB type name (`DECIMAL(18,3)` → DECIMAL)."""
+    base = duckdb_type.split("(")[0].strip().upper()
+    factory = _SQLALCHEMY_TYPES.get(base) or getattr(sqlalchemy.types, base.replace(" ", "_"), None)
+    return factory() if factory is not None else sqlalchemy.types.NullType()
+
+
+class DuckDBColumnTypes(ColumnTypes):
+    @metric_value(engine=DuckDBExecutionEngine)
+    def _duckdb(
+        cls,
+        execution_engine: DuckDBExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        selectable, _, _ = execution_engine.get_compute_domain(
+            metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
+        )
+        if isinstance(selectable, sqlalchemy.Select):
+            selectable = selectable.subquery()
+        query = sqlalchemy.select(sqlalchemy.text("*")).select_from(selectable)  # type: ignore[arg-type]
+        sql = query.compile(execution_engine.engine, compile_kwargs={"literal_binds": True})
+        rows = execution_engine.execute_query(sqlalchemy.text(f"describe {sql}")).fetchall()
+        return [{"name": row[0], "type": sqlalchemy_type(row[1])} for row in rows]
+
+
+class DuckDBDatasource(SQLDatasource):
+    """A fluent SQL datasource (type `duckdb`): GE's SQL metrics on `DuckDBExecutionEngine`.
+
+    Its `connection_string` is a DuckDB file (`duckdb:////abs/path.duckdb`) or the key of a
+    connection lent with `share_connection`; the datasource and its execution engine use one
+    SQLAlchemy engine.
+    """
+
+    type: Literal["duckdb"] = "duckdb"  # type: ignore[assignment]  # GE narrows `type` per datasource
+
+    @property
+    def execution_engine_type(self) -> builtins.type[SqlAlchemyExecutionEngine]:
+        return DuckDBExecutionEngine
+
+    def _create_engine(self) -> sqlalchemy.Engine:
+        shared = _shared_connections.get(str(self.connection_string))
+        if shared is None:
+            return super()._create_engine()
+        return sqlalchemy.create_engine(
+            "duckdb://", creator=lambda: ConnectionWrapper(shared.cursor()), poolclass=sqlalchemy.NullPool
+        )
+
+    def get_execution_engine(self) -> SqlAlchemyExecutionEngine:
+        if self._execution_engine is None or self._execution_engine.engine is not self.get_engine():
+            self._execution_engine = DuckDBExecutionEngine(
+                name=self.name, engine=self.get_engine(), create_temp_table=self.create_temp_table
+            )
+        return self._execution_engine
+
+    def release(self) -> None:
+        """Close GE's connections (the lent DuckDB connection stays the caller's)."""
+        if self._execution_engine is not None:
+            self._execution_engine.close()
+            self._execution_engine = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def share_connection(connection: duckdb.DuckDBPyConnection) -> str:
+    """Lend a DuckDB connection to GE; returns the connection string a `DuckDBDatasource` uses."""
+    key = f"{_SHARED_PREFIX}{uuid.uuid4().hex}"
+    _shared_connections[key] = connection
+    return key
+
+
+def unshare_connection(key: str) -> None:
+    _shared_connections.pop(key, None)
+
+
+def is_parquet(relation: str) -> bool:
+    """A path or glob of Parquet files rather than a table or view name."""
+    return bool(_PARQUET_HINT.search(relation))
+
+
+def expose_parquet(
+    connection: duckdb.DuckDBPyConnection, name: str, parquet: str, *, materialize: bool
+) -> None:
+    """Make Parquet files a relation GE can reflect (column names and types): a view that scans them
+    per query, or a table that reads them once into DuckDB's memory."""
+    kind = "table" if materialize else "view"
+    literal = "'" + parquet.replace("'", "''") + "'"  # DDL cannot take a prepared parameter
+    connection.execute(
+        f"create or replace {kind} {_identifier(name)} as select * from read_parquet({literal})"
+    )
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def duckdb_batch_definition(
+    context: AbstractDataContext,
+    connection_string: str,
+    relation: str,
+    *,
+    datasource_name: str = DATASOURCE_NAME,
+) -> BatchDefinition:
+    """A whole-table batch definition of `relation` over DuckDB, (re)registered in `context`.
+
+    The caller keeps using it in its own ValidationDefinition / Checkpoint (with Data Docs actions).
+    """
+    datasource = context.data_sources.add_or_update_duckdb(  # generated per registered type
+        name=datasource_name, connection_string=connection_string
+    )
+    asset = datasource.add_table_asset(name=relation, table_name=relation)
+    batch_definition: BatchDefinition = asset.add_batch_definition_whole_table(BATCH_DEFINITION_NAME)
+    return batch_definition
+
+
+def validate_relation(
+    source: DuckDBSource,
+    relation: str,
+    suite: gx.ExpectationSuite,
+    *,
+    expectation_parameters: Mapping[str, Any] | None = None,
+    result_format: Mapping[str, Any] | str = SUMMARY_WITH_EXAMPLES,
+    context: AbstractDataContext | None = None,
+    run_name: str | None = None,
+    materialize: bool = False,
+) -> ExpectationSuiteValidationResult:
+    """Run `suite` inside DuckDB with GE's SQL engine and return GE's ExpectationSuiteValidationResult.
+
+    `source`: an open DuckDB connection (lent, never closed), a DuckDB file path (opened read-only),
+    or None. `relation`: a table or view of `source`, or a Parquet path/glob (then `source` must be
+    None: the files are exposed as a view named after the suite in a private in-memory database,
+    or copied into a table with `materialize=True`). The run goes through a ValidationDefinition and
+    a Checkpoint that stores the result and updates Data Docs in `context` (a file context gives
+    browsable pages; default: an ephemeral context).
+    """
+    context = context or gx.get_context(mode="ephemeral")
+    connection, owned = _open(source, relation)
+    key = share_connection(connection)
+    try:
+        if is_parquet(relation):
+            expose_parquet(connection, suite.name, relation, materialize=materialize)
+            relation = suite.name
+        return _run_checkpoint(context, key, relation, suite, expectation_parameters, result_format, run_name)
+    finally:
+        unshare_connection(key)
+        if owned:
+            connection.close()
+
+
+def _open(source: DuckDBSource, relation: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """The connection to lend to GE and whether this module opened it (and must close it)."""
+    if is_parquet(relation):
+        if source is not None:
+            raise ValueError("a Parquet relation is read in a private in-memory database: pass source=None")
+        return duckdb.connect(), True
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        return source, False
+    if source is None:
+        raise ValueError(f"table {relation!r} needs a DuckDB connection or database file")
+    return duckdb.connect(str(source), read_only=True), True
+
+
+def _run_checkpoint(
+    context: AbstractDataContext,
+    key: str,
+    relation: str,
+    suite: gx.ExpectationSuite,
+    expectation_parameters: Mapping[str, Any] | None,
+    result_format: Mapping[str, Any] | str,
+    run_name: str | None,
+) -> ExpectationSuiteValidationResult:
+    datasource_name = f"{DATASOURCE_NAME}_{suite.name}"
+    batch_definition = duckdb_batch_definition(context, key, relation, datasource_name=datasource_name)
+    try:
+        validation = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(
+                name=suite.name, data=batch_definition, suite=context.suites.add_or_update(suite)
+            )
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=suite.name,
+                validation_definitions=[validation],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                result_format=dict(result_format) if isinstance(result_format, Mapping) else result_format,  # type: ignore[arg-type]
+            )
+        )
+        outcome = checkpoint.run(
+            expectation_parameters=dict(expectation_parameters or {}),
+            run_id=RunIdentifier(run_name=run_name) if run_name else None,
+        )
+    finally:
+        datasource = context.data_sources.get(datasource_name)
+        assert isinstance(datasource, DuckDBDatasource)
+        datasource.release()
+    ((_, result),) = outcome.run_results.items()
+    return result
