@@ -3,10 +3,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
+bash scripts/install_browser.sh   # Debian chromium for the dashboard screenshots
 echo "== ruff"
 uv run --frozen ruff check pipelines tests benchmarks
 uv run --frozen ruff format --check pipelines tests benchmarks
 echo "== mypy"
 uv run --frozen mypy
+echo "== sqlfluff (dbt models)"
+uv run --frozen sqlfluff lint dbt_project/models
 echo "== pytest"
 uv run --frozen pytest -q "$@"
