@@ -16,6 +16,7 @@ from pipelines.config import ConfigError
 # Modules that contribute subcommands, in the order `edumon --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.sources.commands",
+    "pipelines.orchestration_commands",
     "pipelines.rating.commands",
     "pipelines.dashboards.commands",
 )

@@ -83,6 +83,8 @@ class Gates(Strict):
     volume_drop_threshold: float = Field(ge=0, le=1)
     failing_examples: int = Field(ge=1)
     foreign_inn_tolerance: float = Field(ge=0, le=1)
+    invalid_inn_tolerance: float = Field(ge=0, le=1)
+    volume_min_previous_rows: int = Field(ge=1)
 
 
 class Thresholds(Strict):

@@ -1,0 +1,1 @@
+"""Gates: Great Expectations suites per dataset, the load gate, freshness (missing files)."""

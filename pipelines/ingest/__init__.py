@@ -1,0 +1,1 @@
+"""Ingest: landing files → parsed, normalised, PII-free, gated Parquet partitions in the lake."""

@@ -1,0 +1,285 @@
+"""Load one delivered file: parse → normalise → stage → gate → lake (pass) or quarantine (fail).
+
+The gate runs BEFORE anything reaches the lake (STACK.md: a blocking asset check stops downstream
+assets, not the checked asset's own write). Every attempt is a load-log entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipelines.checks.gate import GateResult, run_gate
+from pipelines.config import load_config
+from pipelines.contracts import pii_fields
+from pipelines.ingest import lake as lake_io
+from pipelines.ingest import load_log
+from pipelines.ingest.files import LandingFile, landing_file_for, sha256_of
+from pipelines.ingest.findings import Finding, ParseFailed
+from pipelines.ingest.normalise import LoadMeta, lake_table, normalise
+from pipelines.ingest.parse import read_delivered
+from pipelines.ingest.quarantine import masked_examples, move_to_quarantine, quarantine_folder
+from pipelines.weeks import shift_week
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Home:
+    """The working folders of one home (landing, lake, quarantine, Data Docs)."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / load_config().paths.landing
+
+    @property
+    def lake(self) -> Path:
+        return self.root / load_config().paths.lake
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / load_config().paths.quarantine
+
+    @property
+    def docs(self) -> Path:
+        return self.root / load_config().paths.data_docs
+
+
+@dataclass
+class LoadOutcome:
+    file: str
+    dataset: str
+    region: str
+    week: str
+    sha256: str
+    status: load_log.Status
+    rows: int | None
+    findings: list[Finding] = field(default_factory=list)
+    report: str | None = None
+    notes: list[str] = field(default_factory=list)
+    quarantined_to: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status in ("loaded", "replaced", "unchanged")
+
+    @property
+    def rule(self) -> str | None:
+        return self.findings[0].rule if self.findings else None
+
+    def summary(self) -> str:
+        if self.passed:
+            return f"{self.file}: {self.status} ({self.rows} rows)"
+        return "; ".join(f.describe(self.file) for f in self.findings)
+
+
+def load_file(delivered: LandingFile, home: Home) -> LoadOutcome:
+    sha = sha256_of(delivered.path)
+    entries = load_log.read_entries(home.lake)
+    accepted = load_log.accepted_state(entries, delivered.dataset, delivered.region, delivered.week)
+    target = lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
+    base = LoadOutcome(
+        delivered.name, delivered.dataset, delivered.region, delivered.week, sha, "unchanged", None
+    )
+    if accepted and accepted.sha256 == sha and target.exists():
+        base.rows, base.report = accepted.rows, accepted.report
+        _record(home, base)
+        return base
+    duplicate = _duplicate_of(entries, sha, delivered)
+    if duplicate:
+        finding = Finding(
+            "file.duplicate_of_previous", f"same content (sha256) as the accepted file {duplicate}"
+        )
+        return _reject(home, delivered, base, [finding], None, None)
+    return _validate_and_store(delivered, home, base, replacing=accepted is not None)
+
+
+def _validate_and_store(
+    delivered: LandingFile, home: Home, base: LoadOutcome, replacing: bool
+) -> LoadOutcome:
+    meta = LoadMeta(delivered.week, delivered.region, base.sha256[:16], delivered.name)
+    raw: pa.Table | None = None
+    try:
+        raw = read_delivered(delivered.path, delivered.dataset, delivered.region)
+        staged = normalise(raw, delivered.dataset, meta)
+    except ParseFailed as failure:
+        return _reject(home, delivered, base, failure.findings, raw, None)
+    staged_path = lake_io.write_staged(
+        lake_table(staged, delivered.dataset), home.lake, f"{meta.load_id}_{delivered.dataset}"
+    )
+    gate = run_gate(
+        staged,
+        delivered.dataset,
+        home.docs,
+        f"{delivered.path.stem}.{base.sha256[:8]}",
+        _parameters(delivered, home),
+    )
+    base.report, base.notes, base.rows = gate.report, gate.notes, staged.num_rows
+    if not gate.passed:
+        staged_path.unlink(missing_ok=True)
+        return _reject(home, delivered, base, gate.findings, staged, gate)
+    lake_io.publish_staged(
+        staged_path, lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
+    )
+    base.status = "replaced" if replacing else "loaded"
+    _record(home, base)
+    return base
+
+
+def _parameters(delivered: LandingFile, home: Home) -> dict[str, Any]:
+    return {
+        "region": [delivered.region],
+        "registry_inns": registry_inns(home, delivered.region, delivered.week),
+        "min_rows": _min_rows(home, delivered),
+    }
+
+
+def _min_rows(home: Home, delivered: LandingFile) -> int:
+    """Volume floor: the previous week's accepted rows × threshold (1 row without a baseline)."""
+    gates = load_config().gates
+    entries = load_log.read_entries(home.lake)
+    previous = load_log.accepted_state(
+        entries, delivered.dataset, delivered.region, shift_week(delivered.week, -1)
+    )
+    if previous is None or not previous.rows or previous.rows < gates.volume_min_previous_rows:
+        return 1
+    return max(1, math.ceil(previous.rows * gates.volume_drop_threshold))
+
+
+def registry_inns(home: Home, region: str, week: str) -> list[str] | None:
+    """Organisation ИНН of the region-week: the lake's fgis_orgs partition, else the same run's
+    delivered fgis_orgs file, else the region's latest earlier week in the lake; None if none."""
+    table = lake_io.read_partition(home.lake, "fgis_orgs", region, week)
+    if table is None:
+        table = _delivered_orgs(home, region, week)
+    if table is None:
+        table = _latest_orgs_before(home, region, week)
+    if table is None:
+        return None
+    return sorted({inn for inn in table.column("inn").to_pylist() if inn})
+
+
+def _delivered_orgs(home: Home, region: str, week: str) -> pa.Table | None:
+    path = landing_file_for(home.landing, "fgis_orgs", region, week)
+    if not path.exists():
+        return None
+    meta = LoadMeta(week, region, "registry", path.name)
+    try:
+        staged = normalise(read_delivered(path, "fgis_orgs", region), "fgis_orgs", meta)
+    except ParseFailed:
+        return None
+    return staged.filter(staged.column("_valid_inn"))
+
+
+def _latest_orgs_before(home: Home, region: str, week: str) -> pa.Table | None:
+    folder = home.lake / "fgis_orgs" / f"region={region}"
+    earlier = sorted(
+        p.name.removeprefix("week=") for p in folder.glob("week=*") if p.name.removeprefix("week=") < week
+    )
+    return lake_io.read_partition(home.lake, "fgis_orgs", region, earlier[-1]) if earlier else None
+
+
+def _duplicate_of(entries: list[load_log.LoadEntry], sha: str, delivered: LandingFile) -> str | None:
+    """The accepted file of another partition with the same bytes, when that means a resend.
+
+    Activity data (chats, exchange, requests) counts one week's events, so last week's bytes
+    under this week's name are a resend. A snapshot of a region whose organisations did not
+    change is legitimately identical week to week; it is a duplicate only when it is another
+    region's or another dataset's file.
+    """
+    activity = load_config().datasets[delivered.dataset].kind == "activity"
+    for entry in load_log.current_states(entries).values():
+        if (
+            entry.sha256 != sha
+            or entry.status not in load_log.ACCEPTED
+            or entry.source_file == delivered.name
+        ):
+            continue
+        if activity or entry.region != delivered.region or entry.dataset != delivered.dataset:
+            return entry.source_file
+    return None
+
+
+def _reject(
+    home: Home,
+    delivered: LandingFile,
+    outcome: LoadOutcome,
+    findings: list[Finding],
+    table: pa.Table | None,
+    gate: GateResult | None,
+) -> LoadOutcome:
+    outcome.status, outcome.findings = "rejected", findings
+    folder = quarantine_folder(
+        home.quarantine, delivered.week, delivered.region, delivered.name, outcome.sha256
+    )
+    reason = {
+        "file": delivered.name,
+        "dataset": delivered.dataset,
+        "region": delivered.region,
+        "week": delivered.week,
+        "sha256": outcome.sha256,
+        "status": "rejected",
+        "findings": [f.as_dict() for f in findings],
+        "examples": _examples(table, findings, delivered.dataset),
+        "report": outcome.report,
+        "notes": outcome.notes,
+    }
+    validation = (
+        {"success": False, "statistics": gate.statistics, "findings": [f.as_dict() for f in gate.findings]}
+        if gate
+        else None
+    )
+    outcome.quarantined_to = str(move_to_quarantine(delivered.path, folder, reason, validation))
+    for finding in findings:
+        log.error("rejected %s", finding.describe(delivered.name))
+    _record(home, outcome)
+    return outcome
+
+
+def _examples(
+    table: pa.Table | None, findings: list[Finding], dataset: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Up to `gates.failing_examples` rows per rule, personal columns masked."""
+    if table is None:
+        return {}
+    limit = load_config().gates.failing_examples
+    personal = set(pii_fields(load_config().datasets[dataset])) | {
+        n for n in table.column_names if n.endswith("_hash")
+    }
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        rows = [r for r in finding.rows[:limit] if 1 <= r <= table.num_rows]
+        if rows:
+            picked = table.take(pa.array([r - 1 for r in rows])).to_pylist()
+            key = f"{finding.rule}:{finding.column}" if finding.column else finding.rule
+            examples[key] = masked_examples(
+                [{"source_row": r, **row} for r, row in zip(rows, picked, strict=True)], personal
+            )
+    return examples
+
+
+def _record(home: Home, outcome: LoadOutcome) -> None:
+    load_log.append(
+        home.lake,
+        load_log.LoadEntry(
+            load_id=outcome.sha256[:16],
+            dataset=outcome.dataset,
+            region=outcome.region,
+            week=outcome.week,
+            source_file=outcome.file,
+            sha256=outcome.sha256,
+            rows=outcome.rows,
+            status=outcome.status,
+            reason=None if outcome.passed else outcome.summary(),
+            rule=outcome.rule,
+            checked_at=load_log.now_iso(),
+            report=outcome.report,
+        ),
+    )

@@ -1,0 +1,212 @@
+"""Type the delivered text cells to the contract and take personal data out.
+
+Output: the lake columns (`pipelines.contracts.lake_columns`) plus `_valid_<field>` helper
+columns (checksum results of ИНН fields) that the gate reads and the lake does not keep.
+PII: `pii: flag` → `has_<field>`; `pii: hash` (СНИЛС) → `has_<field>` (present AND
+checksum-valid) and `<field>_hash` = HMAC-SHA256(key, normalised digits), null when invalid.
+Vectorised with pyarrow.compute; Python touches only distinct ИНН values and СНИЛС digits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.config import FieldSpec, FileFormat, load_config
+from pipelines.contracts import lake_columns
+from pipelines.ingest.findings import Finding, ParseFailed
+from pipelines.sources.identifiers import (
+    normalise_snils,
+    org_inn_is_valid,
+    person_inn_is_valid,
+    snils_is_valid,
+)
+
+log = logging.getLogger(__name__)
+
+VALID_PREFIX = "_valid_"
+_INTEGER = r"^[+-]?\d+$"
+_ZONE = r"(Z|[+-]\d{2}:?\d{2})$"
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("s"),
+}
+
+
+@dataclass(frozen=True)
+class LoadMeta:
+    week: str
+    region: str
+    load_id: str
+    source_file: str
+
+
+def lake_schema(dataset_name: str) -> pa.Schema:
+    return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in lake_columns(dataset_name)])
+
+
+def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta) -> pa.Table:
+    """The typed, PII-free table the gate validates (lake columns + `_valid_*` helpers)."""
+    config = load_config()
+    dataset = config.datasets[dataset_name]
+    fmt = config.file_format(dataset_name, meta.region)
+    findings: list[Finding] = []
+    columns: dict[str, pa.Array] = {}
+    for name, spec in dataset.fields.items():
+        cells = _clean(raw.column(name).combine_chunks())
+        if spec.pii is not None:
+            columns.update(_personal(name, spec, cells))
+        elif name == "region":
+            columns["region"] = cells  # checked against the partition by the gate
+        else:
+            typed, finding = _typed(name, spec, cells, fmt)
+            if finding:
+                findings.append(finding)
+            columns[name] = typed
+            if spec.type == "inn":
+                columns[VALID_PREFIX + name] = _inn_validity(cells)
+    if findings:
+        raise ParseFailed(findings)
+    rows = raw.num_rows
+    columns.setdefault("region", pa.array([meta.region] * rows, pa.string()))
+    columns["week"] = pa.array([meta.week] * rows, pa.string())
+    columns["load_id"] = pa.array([meta.load_id] * rows, pa.string())
+    columns["source_file"] = pa.array([meta.source_file] * rows, pa.string())
+    columns["source_row"] = pa.array(range(1, rows + 1), pa.int64())
+    order = [c.name for c in lake_columns(dataset_name)]
+    helpers = [name for name in columns if name.startswith(VALID_PREFIX)]
+    return pa.table({name: columns[name] for name in order + helpers})
+
+
+def lake_table(validated: pa.Table, dataset_name: str) -> pa.Table:
+    """Only the lake columns, cast to the lake schema (the `_valid_*` helpers stay behind)."""
+    schema = lake_schema(dataset_name)
+    region = validated.column("region")
+    table = validated.select(schema.names).set_column(schema.get_field_index("region"), "region", region)
+    return table.cast(schema)
+
+
+def _clean(cells: pa.Array) -> pa.Array:
+    """Trim blanks; an empty or blank cell is missing."""
+    trimmed = pc.utf8_trim_whitespace(cells)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _bad_rows(delivered: pa.Array, parsed: pa.Array) -> list[int]:
+    """Rows where a value was delivered but could not be read."""
+    bad = pc.and_(pc.is_valid(delivered), pc.is_null(parsed))
+    return [int(i) + 1 for i in pc.indices_nonzero(bad).to_pylist()]
+
+
+def _typed(name: str, spec: FieldSpec, cells: pa.Array, fmt: FileFormat) -> tuple[pa.Array, Finding | None]:
+    kind = spec.type
+    if kind == "enum" and name in fmt.values:
+        return _mapped(cells, fmt.values[name]), None  # unmapped values fail the gate's enum rule
+    if kind == "bool":
+        typed = _boolean(cells, fmt)
+        rule, message = "field.type", f"not one of {fmt.booleans[True] + fmt.booleans[False]}"
+    elif kind == "int":
+        numeric = pc.if_else(pc.match_substring_regex(cells, _INTEGER), cells, pa.scalar(None, pa.string()))
+        typed = pc.cast(numeric, pa.int64())
+        rule, message = "field.type", "not a whole number"
+    elif kind == "date":
+        typed = _date(cells, fmt.date_format)
+        rule, message = "field.type", f"not a valid date in format {fmt.date_format}"
+    elif kind == "timestamp":
+        typed = _timestamp(cells)
+        rule, message = "field.type", "not an ISO 8601 timestamp"
+    else:
+        return cells, None
+    bad = _bad_rows(cells, typed)
+    finding = Finding(rule, message, column=name, rows=bad, count=len(bad)) if bad else None
+    return typed, finding
+
+
+def _mapped(cells: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    keys = pa.array(list(mapping), pa.string())
+    index = pc.index_in(cells, value_set=keys)
+    canonical = pc.take(pa.array(list(mapping.values()), pa.string()), index)
+    return pc.coalesce(canonical, cells)
+
+
+def _boolean(cells: pa.Array, fmt: FileFormat) -> pa.Array:
+    lowered = pc.utf8_lower(cells)
+    truthy = pc.is_in(lowered, value_set=pa.array([v.lower() for v in fmt.booleans[True]]))
+    falsy = pc.is_in(lowered, value_set=pa.array([v.lower() for v in fmt.booleans[False]]))
+    known = pc.or_(truthy, falsy)
+    return pc.if_else(known, truthy, pa.scalar(None, pa.bool_()))
+
+
+def _date(cells: pa.Array, date_format: str) -> pa.Array:
+    """Strict dates: a value must round-trip (pyarrow's strptime turns 31.02 into 03.03)."""
+    parsed = pc.strptime(cells, format=date_format, unit="s", error_is_null=True)
+    round_trip = pc.equal(pc.strftime(parsed, format=date_format), cells)
+    return pc.cast(pc.if_else(round_trip, parsed, pa.scalar(None, parsed.type)), pa.date32())
+
+
+def _timestamp(cells: pa.Array) -> pa.Array:
+    """ISO 8601; a value with a zone offset becomes Moscow local time (the project's clock)."""
+    zoned = pc.match_substring_regex(cells, _ZONE)
+    naive_text = pc.if_else(zoned, pa.scalar(None, pa.string()), pc.replace_substring(cells, "T", " "))
+    naive = pc.strptime(naive_text, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    if not pc.any(zoned).as_py():
+        return naive
+    moscow = [_zoned_to_moscow(v) for v in pc.if_else(zoned, cells, pa.scalar(None, pa.string())).to_pylist()]
+    return pc.coalesce(naive, pa.array(moscow, pa.timestamp("s")))
+
+
+def _zoned_to_moscow(text: str | None) -> object:
+    from datetime import datetime
+
+    from pipelines.weeks import MOSCOW
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(MOSCOW).replace(tzinfo=None)
+
+
+def _inn_validity(cells: pa.Array) -> pa.Array:
+    """Checksum of each delivered organisation ИНН (null where none was delivered)."""
+    distinct = [v for v in pc.unique(cells).to_pylist() if v is not None]
+    valid = pa.array([v for v in distinct if org_inn_is_valid(v)], pa.string())
+    return pc.if_else(pc.is_valid(cells), pc.is_in(cells, value_set=valid), pa.scalar(None, pa.bool_()))
+
+
+def _personal(name: str, spec: FieldSpec, cells: pa.Array) -> dict[str, pa.Array]:
+    """Personal data leaves only as a presence flag (and, for СНИЛС, a keyed hash)."""
+    if spec.type == "snils":
+        return _snils(name, cells)
+    present = pc.is_valid(cells)
+    if name.startswith("inn"):  # a personal ИНН (inn_person): an invalid checksum counts as missing
+        present = pc.and_(present, pa.array([person_inn_is_valid(v) for v in cells.to_pylist()]))
+    elif spec.pattern:
+        present = pc.and_(present, pc.match_substring_regex(cells, spec.pattern))
+    return {f"has_{name}": pc.fill_null(present, False)}
+
+
+def _snils(name: str, cells: pa.Array) -> dict[str, pa.Array]:
+    key, is_development_key = load_config().snils_key()
+    if is_development_key:
+        log.warning(
+            "СНИЛС hashed with the documented development key (privacy.development_key): "
+            "set %s for real data",
+            load_config().privacy.snils_key_env,
+        )
+    hashes: list[str | None] = []
+    for value in cells.to_pylist():
+        digits = normalise_snils(value) if snils_is_valid(value) else None
+        hashes.append(hmac.new(key, digits.encode(), hashlib.sha256).hexdigest() if digits else None)
+    hashed = pa.array(hashes, pa.string())
+    return {f"has_{name}": pc.is_valid(hashed), f"{name}_hash": hashed}

@@ -1,0 +1,251 @@
+"""Read a delivered file into a table of text cells with the contract's field names.
+
+Everything format-specific comes from `Config.file_format(dataset, region)`: kind (csv, xlsx,
+jsonl), encoding, delimiter, XLSX sheet, the delivered header of each field. CSV is read with
+pyarrow (no Python row loop), XLSX with openpyxl in read-only mode. Cells stay text here;
+`normalise` types them. Messages name files, rows, columns and rules, never cell values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipelines.config import Dataset, FileFormat, load_config
+from pipelines.ingest.findings import Finding, ParseFailed
+
+
+def read_delivered(path: Path, dataset_name: str, region: str) -> pa.Table:
+    """The file's data rows as text columns named by contract field, in file order."""
+    dataset = load_config().datasets[dataset_name]
+    fmt = load_config().file_format(dataset_name, region)
+    if path.stat().st_size == 0:
+        raise ParseFailed([Finding("file.empty", "the file is empty (0 bytes)")])
+    readers = {"csv": _read_csv, "xlsx": _read_xlsx, "jsonl": _read_jsonl}
+    table = readers[fmt.kind](path, fmt)
+    table = _rename_to_fields(table, dataset, fmt)
+    if table.num_rows == 0:
+        raise ParseFailed([Finding("file.no_rows", "the file has a header but no data rows", rows=[])])
+    return table
+
+
+def _rename_to_fields(table: pa.Table, dataset: Dataset, fmt: FileFormat) -> pa.Table:
+    """Map delivered headers to field names; a renamed, missing or extra column fails by name."""
+    delivered_of = {name: fmt.columns.get(name, name) for name in dataset.fields}
+    field_of = {header: name for name, header in delivered_of.items()}
+    present = table.column_names
+    findings = [
+        Finding("schema.missing_column", f"column {header!r} (field {name}) is missing", column=header)
+        for name, header in delivered_of.items()
+        if header not in present
+    ]
+    findings += [
+        Finding("schema.unexpected_column", f"column {header!r} is not in the contract", column=header)
+        for header in present
+        if header not in field_of
+    ]
+    if len(set(present)) != len(present):
+        findings.append(Finding("schema.duplicate_column", "a column header appears twice"))
+    if findings:
+        if not set(present) & set(field_of):
+            findings.append(
+                Finding(
+                    "schema.no_known_column",
+                    f"no expected column found: is the file {fmt.encoding} with delimiter {fmt.delimiter!r}?",
+                )
+            )
+        raise ParseFailed(findings)
+    return table.rename_columns([field_of[h] for h in present])
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, fmt: FileFormat) -> pa.Table:
+    header = _csv_header(path, fmt)
+    bad_rows: list[int] = []
+
+    def note_invalid(row: Any) -> str:
+        # Physical line numbers (header = line 1) become data row numbers; the row text (which
+        # may hold personal data) is deliberately dropped.
+        bad_rows.append((row.number or 0) - 1)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=fmt.encoding, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=fmt.delimiter, newlines_in_values=False, invalid_row_handler=note_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise ParseFailed([_csv_error(path, fmt, error)]) from None
+    if bad_rows:
+        raise ParseFailed(
+            [
+                Finding(
+                    "file.parse",
+                    f"rows do not have the header's {len(header)} columns (truncated file, stray delimiter)",
+                    rows=bad_rows,
+                    count=len(bad_rows),
+                )
+            ]
+        )
+    return table
+
+
+def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
+    with path.open("rb") as handle:
+        first_line = handle.readline()
+    try:
+        text = first_line.decode(fmt.encoding).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        raise ParseFailed([Finding("file.encoding", f"the header is not valid {fmt.encoding}")]) from None
+    if _is_unexpected_utf8(first_line, fmt.encoding):
+        raise ParseFailed(
+            [Finding("file.encoding", f"the file is UTF-8, but this region delivers {fmt.encoding}")]
+        )
+    return next(csv.reader(io.StringIO(text), delimiter=fmt.delimiter))
+
+
+def _is_unexpected_utf8(line: bytes, encoding: str) -> bool:
+    """Cyrillic text in UTF-8 is valid cp1251 mojibake; cp1251 Cyrillic is almost never valid UTF-8."""
+    if encoding.replace("-", "").lower() == "utf8" or line.isascii():
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_error(path: Path, fmt: FileFormat, error: pa.ArrowInvalid) -> Finding:
+    """Turn a pyarrow error into a finding without echoing the row text it may contain."""
+    text = str(error)
+    if "UTF8" in text or "decode" in text.lower():
+        row = _first_undecodable_row(path, fmt.encoding)
+        return Finding(
+            "file.encoding", f"text is not valid {fmt.encoding}", rows=[row] if row else [], count=1
+        )
+    return Finding("file.parse", "the CSV cannot be parsed (unbalanced quotes or truncated file)")
+
+
+def _first_undecodable_row(path: Path, encoding: str) -> int | None:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number  # line 0 is the header, so this is the data row number
+    return None
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, fmt: FileFormat) -> pa.Table:
+    import openpyxl  # imported here: only regions with XLSX formats pay for it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ParseFailed([Finding("file.parse", "not a readable XLSX workbook (truncated?)")]) from None
+    try:
+        if fmt.sheet not in workbook.sheetnames:
+            raise ParseFailed([Finding("schema.sheet", f"sheet {fmt.sheet!r} not found")])
+        rows = workbook[fmt.sheet].iter_rows(values_only=True)
+        header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        columns: list[list[str | None]] = [[] for _ in header]
+        for values in rows:
+            cells = [_cell_text(value, fmt) for value in values[: len(header)]]
+            if all(cell is None for cell in cells):
+                continue  # formatting-only rows at the end of a sheet
+            cells += [None] * (len(header) - len(cells))
+            for column, cell in zip(columns, cells, strict=True):
+                column.append(cell)
+    finally:
+        workbook.close()
+    return pa.table(
+        {name: pa.array(values, pa.string()) for name, values in zip(header, columns, strict=True)}
+    )
+
+
+def _cell_text(value: Any, fmt: FileFormat) -> str | None:
+    """An Excel cell as the text the region would have written in a CSV."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return fmt.booleans[value][0]
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.strftime(fmt.date_format)
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.strftime(fmt.date_format)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+# --- JSON Lines ------------------------------------------------------------------------------
+
+
+def _read_jsonl(path: Path, fmt: FileFormat) -> pa.Table:
+    records: list[dict[str, Any]] = []
+    bad_rows: list[int] = []
+    keys: dict[str, None] = {}
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode(fmt.encoding))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                bad_rows.append(number)
+                continue
+            if not isinstance(record, dict):
+                bad_rows.append(number)
+                continue
+            keys.update(dict.fromkeys(record))
+            records.append(record)
+    if bad_rows:
+        raise ParseFailed(
+            [
+                Finding(
+                    "file.parse",
+                    "lines are not JSON objects (truncated file?)",
+                    rows=bad_rows,
+                    count=len(bad_rows),
+                )
+            ]
+        )
+    return pa.table({key: pa.array([_json_text(r.get(key)) for r in records], pa.string()) for key in keys})
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    return text if text != "" else None

@@ -1,0 +1,296 @@
+"""`edumon run | backfill | status | ui | expectations`: real Dagster runs in the home's instance.
+
+Runs are executed with `execute_job` against the job of `pipelines.definitions` and the
+persistent instance in `{home}/dagster` (DAGSTER_HOME), so each shows in the UI's run history.
+
+Extension point for the later stages: after ingest, `edumon run` materialises every asset of
+the Definitions downstream of the ingest assets (dbt → publish → rating → dashboards) through the
+job `after_ingest`, which exists as soon as any such asset is registered in definitions.py.
+Unpartitioned downstream assets run once; week-partitioned ones once per touched week;
+week × region ones once per touched partition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import home_dir, load_config
+from pipelines.ingest import load_log
+from pipelines.ingest.files import scan_landing
+from pipelines.ingest.load import Home
+from pipelines.weeks import week_range
+
+DAGSTER_YAML = """\
+# Written by `edumon` (pipelines/orchestration_commands.py). Runs that write the warehouse
+# (tag edumon/writes-warehouse=true) never run concurrently: DuckDB has one writer (STACK.md).
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+    tag_concurrency_limits:
+      - key: "edumon/writes-warehouse"
+        value: "true"
+        limit: 1
+telemetry:
+  enabled: false
+"""
+DOWNSTREAM_JOB = "after_ingest"
+
+
+def prepare_instance(home: Path) -> Any:
+    """The persistent Dagster instance of a home (writes dagster.yaml on first use)."""
+    from dagster import DagsterInstance
+
+    dagster_home = home / load_config().paths.dagster_home
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config_file = dagster_home / "dagster.yaml"
+    if not config_file.exists() or config_file.read_text(encoding="utf-8") != DAGSTER_YAML:
+        config_file.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ["EDUMON_HOME"] = str(home)
+    return DagsterInstance.get()
+
+
+def ingest_job_def() -> Any:
+    from pipelines.definitions import defs
+
+    return defs.resolve_job_def("ingest")
+
+
+def inventory_job_def() -> Any:
+    from pipelines.definitions import defs
+
+    return defs.resolve_job_def("landing_inventory")
+
+
+def downstream_job_def() -> Any:
+    """All assets downstream of ingest, as one job (None while no stage registered any)."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.ingest.assets import INGEST_KEYS
+
+    graph = defs.resolve_asset_graph()
+    downstream = dg.AssetSelection.assets(*INGEST_KEYS).downstream(include_self=False).resolve(graph)
+    if not downstream:
+        return None
+    job = dg.define_asset_job(DOWNSTREAM_JOB, selection=dg.AssetSelection.assets(*downstream))
+    return dg.Definitions(
+        assets=defs.assets, asset_checks=defs.asset_checks, resources=defs.resources, jobs=[job]
+    ).resolve_job_def(DOWNSTREAM_JOB)
+
+
+def _run_config(home: Path) -> dict[str, Any]:
+    return {"resources": {"edumon": {"config": {"home": str(home)}}}}
+
+
+def run_ingest_partition(instance: Any, home: Path, week: str, region: str, datasets: list[str]) -> bool:
+    import dagster as dg
+
+    from pipelines.ingest.assets import ingest_key, partition_key
+
+    job = ingest_job_def()
+    key = partition_key(week, region)
+    result = dg.execute_job(
+        dg.reconstructable(ingest_job_def),
+        instance=instance,
+        run_config=_run_config(home),
+        tags={**job.get_tags_for_partition_key(key, None), "edumon/command": "run"},
+        asset_selection=[ingest_key(d) for d in datasets],
+    )
+    return bool(result.success)
+
+
+def run_inventory(instance: Any, home: Path) -> bool:
+    import dagster as dg
+
+    result = dg.execute_job(
+        dg.reconstructable(inventory_job_def), instance=instance, run_config=_run_config(home)
+    )
+    return bool(result.success)
+
+
+def run_downstream(instance: Any, home: Path, partitions: set[tuple[str, str]]) -> list[str]:
+    """Materialise the downstream stages for the touched weeks (the extension point)."""
+    import dagster as dg
+
+    job = downstream_job_def()
+    if job is None:
+        return []
+    partitions_def = job.partitions_def
+    keys: list[Any] = [None]
+    if partitions_def is not None:
+        names = set(partitions_def.get_partition_keys())
+        weeks = {week for week, _ in partitions}
+        if weeks <= names:
+            keys = sorted(weeks)
+        else:
+            from pipelines.ingest.assets import partition_key
+
+            keys = [partition_key(w, r) for w, r in sorted(partitions)]
+    statuses = []
+    for key in keys:
+        tags = {
+            "edumon/writes-warehouse": "true",
+            **(job.get_tags_for_partition_key(key, None) if key else {}),
+        }
+        result = dg.execute_job(
+            dg.reconstructable(downstream_job_def), instance=instance, run_config=_run_config(home), tags=tags
+        )
+        statuses.append(
+            f"{DOWNSTREAM_JOB}{' ' + str(key) if key else ''}: {'success' if result.success else 'FAILED'}"
+        )
+    return statuses
+
+
+def deliver(landing_from: Path, home: Home) -> int:
+    """Copy files from another landing folder into the home's landing/ (as a delivery would)."""
+    import shutil
+
+    home.landing.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(landing_from.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            target = home.landing / path.name
+            if not target.exists() or target.read_bytes() != path.read_bytes():
+                shutil.copy2(path, target)
+                copied += 1
+    return copied
+
+
+def ingest_everything(
+    home_root: Path, weeks: set[str] | None = None, region: str | None = None
+) -> dict[str, Any]:
+    """One ingest run per region-week with files in landing, then inventory, then downstream."""
+    home = Home(home_root)
+    instance = prepare_instance(home_root)
+    start = len(load_log.read_entries(home.lake))
+    recognised, _ = scan_landing(home.landing)
+    by_partition: dict[tuple[str, str], list[str]] = {}
+    for item in recognised:
+        if (weeks is None or item.week in weeks) and (region is None or item.region == region):
+            by_partition.setdefault(item.partition, []).append(item.dataset)
+    runs = Counter[str]()
+    for (week, reg), datasets in sorted(by_partition.items()):
+        # fgis_orgs first: it is the organisation registry the other gates check ИНН against
+        ordered = sorted(datasets, key=lambda d: (d != "fgis_orgs", d))
+        runs["success" if run_ingest_partition(instance, home_root, week, reg, ordered) else "failed"] += 1
+    run_inventory(instance, home_root)
+    downstream = run_downstream(instance, home_root, set(by_partition))
+    entries = load_log.read_entries(home.lake)[start:]
+    return {"entries": entries, "runs": runs, "downstream": downstream, "partitions": len(by_partition)}
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    entries: list[load_log.LoadEntry] = report["entries"]
+    counts = Counter(e.status for e in entries)
+    print(f"ingest runs: {report['partitions']} region-weeks ({dict(report['runs'])})")
+    print(
+        f"files loaded {counts['loaded']}, replaced {counts['replaced']}, unchanged {counts['unchanged']}, "
+        f"rejected {counts['rejected']}, unrecognized {counts['unrecognized']}, missing {counts['missing']}"
+    )
+    for entry in entries:
+        if entry.status in ("rejected", "unrecognized"):
+            print(f"  {entry.status}: {entry.source_file} [{entry.rule}] {(entry.reason or '')[:300]}")
+        elif entry.status == "missing":
+            print(f"  missing: {entry.dataset}_{entry.region}_{entry.week}")
+    for line in report["downstream"]:
+        print(f"  {line}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    home_root = home_dir(args.home)
+    if args.landing:
+        deliver(Path(args.landing), Home(home_root))
+    report = ingest_everything(home_root)
+    print_summary(report)
+    return 0 if not report["runs"].get("failed") else 1
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    home_root = home_dir(args.home)
+    report = ingest_everything(home_root, set(week_range(args.from_week, args.to_week)), args.region)
+    print_summary(report)
+    return 0 if not report["runs"].get("failed") else 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    from pipelines.checks.freshness import missing_deliveries
+
+    home_root = home_dir(args.home)
+    home = Home(home_root)
+    instance = prepare_instance(home_root)
+    states = load_log.current_states(load_log.read_entries(home.lake))
+    print(f"home {home_root}")
+    for (dataset, region, week), entry in sorted(
+        states.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][0])
+    ):
+        rows = entry.rows if entry.rows is not None else ""
+        print(f"  {week} {region:7} {dataset:13} {entry.status:9} {rows:>7} {entry.rule or ''}")
+    for gap in missing_deliveries(home):
+        due = f"{gap.deadline:%Y-%m-%d %H:%M}"
+        print(f"  {gap.week} {gap.region:7} {gap.dataset:13} missing   (due {due} Moscow)")
+    _, unrecognised = scan_landing(home.landing)
+    for item in unrecognised:
+        print(f"  unrecognized in landing: {item.path.name} [{item.rule}]")
+    print("recent Dagster runs:")
+    for record in instance.get_run_records(limit=10):
+        run = record.dagster_run
+        partition = run.tags.get("dagster/partition", "")
+        print(f"  {run.run_id[:8]} {run.job_name:18} {run.status.value:9} {partition}")
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    home_root = home_dir(args.home)
+    prepare_instance(home_root)
+    command = ["dagster", "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)]
+    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    return subprocess.call(command, env=os.environ.copy())
+
+
+def _expectations(args: argparse.Namespace) -> int:
+    from pipelines.checks.suites import stale_suites, write_suites
+
+    if args.check:
+        stale = stale_suites()
+        for name in stale:
+            print(f"expectations/{name}.json differs from orchestration.yaml: run `edumon expectations`")
+        return 1 if stale else 0
+    for path in write_suites():
+        print(f"wrote {path}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser(
+        "run", help="ingest and gate everything in landing, then the downstream stages"
+    )
+    run.add_argument("--landing", help="a folder of delivered files to copy into the home's landing/ first")
+    run.add_argument("--home", help="home folder (default EDUMON_HOME or ./data)")
+    run.set_defaults(handler=_run)
+    backfill = subparsers.add_parser("backfill", help="re-run ingest (and downstream) for a range of weeks")
+    backfill.add_argument("--from", dest="from_week", required=True, help="first ISO week, e.g. 2026-W40")
+    backfill.add_argument("--to", dest="to_week", required=True, help="last ISO week, e.g. 2026-W47")
+    backfill.add_argument("--region", help="only this region code, e.g. RU-KB")
+    backfill.add_argument("--home", help="home folder")
+    backfill.set_defaults(handler=_backfill)
+    status = subparsers.add_parser("status", help="partition states, missing deliveries, recent Dagster runs")
+    status.add_argument("--home", help="home folder")
+    status.set_defaults(handler=_status)
+    ui = subparsers.add_parser("ui", help="start the Dagster UI (and daemon) on the home's instance")
+    ui.add_argument("--home", help="home folder")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=_ui)
+    expectations = subparsers.add_parser(
+        "expectations", help="write expectations/*.json from orchestration.yaml"
+    )
+    expectations.add_argument(
+        "--check", action="store_true", help="only check the committed suites are current"
+    )
+    expectations.set_defaults(handler=_expectations)
