@@ -184,11 +184,11 @@ def _finding(item: Any) -> Finding:
     if item.exception_info and item.exception_info.get("raised_exception"):
         message = f"{config.type} could not be evaluated: {item.exception_info.get('exception_message')}"
     else:
-        message = _describe(config.type, kwargs, result)
+        message = _describe(config.type, config.meta.get("rule", ""), kwargs, result)
     return Finding(config.meta.get("rule", config.type), message, column=column, rows=rows, count=count)
 
 
-def _describe(kind: str, kwargs: dict[str, Any], result: dict[str, Any]) -> str:
+def _describe(kind: str, rule: str, kwargs: dict[str, Any], result: dict[str, Any]) -> str:
     observed = result.get("observed_value")
     if kind == "expect_table_columns_to_match_ordered_list":
         return f"columns differ from the contract (mismatch: {result.get('details', {}).get('mismatched')})"
@@ -197,6 +197,12 @@ def _describe(kind: str, kwargs: dict[str, Any], result: dict[str, Any]) -> str:
             f"{observed} rows, fewer than {kwargs.get('min_value')} (volume drop against the previous week)"
         )
     share = result.get("unexpected_percent")
+    if kind == "expect_column_values_to_be_in_set" and rule in ("field.enum", "field.region"):
+        # enum and region codes are not personal: the offending values help the region fix it
+        shown = sorted({str(v) for v in result.get("partial_unexpected_list") or []})[:5]
+        return f"values {shown} are not allowed" + (
+            f" ({share:.2f} % of rows)" if isinstance(share, float) else ""
+        )
     share_text = f" ({share:.2f} % of rows)" if isinstance(share, float) else ""
     return f"{kind.removeprefix('expect_').replace('_', ' ')} failed{share_text}"
 

@@ -26,7 +26,7 @@ class Finding:
     def describe(self, file_name: str) -> str:
         where = f" rows {_rows_text(self.rows, self.count)}" if self.rows else ""
         column = f" column {self.column}" if self.column else ""
-        return f"{file_name}:{where}{column}: [{self.rule}] {self.message}"
+        return f"{file_name}{where}{column}: [{self.rule}] {self.message}"
 
 
 def _rows_text(rows: list[int], count: int) -> str:

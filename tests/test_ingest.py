@@ -1,0 +1,110 @@
+"""Ingest over generated exports through the real Dagster definitions (`edumon run`)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import yaml
+
+from pipelines.cli import main
+from pipelines.contracts import lake_columns
+from pipelines.ingest import load_log
+from pipelines.ingest.files import scan_landing
+from pipelines.ingest.lake import partition_path
+from pipelines.orchestration_commands import prepare_instance
+from pipelines.sources.defects import REDELIVERED
+
+
+def _lake_bytes(home: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((home / "lake").rglob("*.parquet"))
+        if "_staging" not in p.parts
+    }
+
+
+def test_definitions_validate() -> None:
+    """`dagster definitions validate` accepts pipelines.definitions. Matters: a broken Definitions
+    object stops the UI, the sensor and every `edumon` run. Resolve: run the same command and read
+    the error it prints (often an asset key clash after a stage added its assets)."""
+    result = subprocess.run(
+        ["dagster", "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_every_demo_file_loads_into_its_partition(demo_landing: Path, demo_home: Path) -> None:
+    """Happy path: each clean demo file is loaded, its lake partition exists with exactly the
+    contract's lake columns, and the load log says `loaded`. Matters: this is the weekly run.
+    Resolve: read the rejected entry's rule/reason in lake/_meta/load_log.jsonl and the GE page
+    in its `report`; either the generator or the suite (orchestration.yaml) is wrong."""
+    entries = load_log.read_entries(demo_home / "lake")
+    delivered = sorted(p.name for p in demo_landing.iterdir() if p.suffix in (".csv", ".jsonl", ".xlsx"))
+    loaded = sorted(e.source_file for e in entries if e.status == "loaded")
+    problems = [(e.source_file, e.rule, e.reason) for e in entries if e.status == "rejected"]
+    assert not problems
+    assert loaded == delivered
+    recognised, _ = scan_landing(demo_home / "landing")
+    for item in recognised:
+        path = partition_path(demo_home / "lake", item.dataset, item.region, item.week)
+        schema = pq.read_schema(path)
+        assert schema.names == [c.name for c in lake_columns(item.dataset)], item.name
+
+
+def test_runs_are_recorded_in_the_home_instance(demo_home: Path) -> None:
+    """`edumon run` starts real Dagster runs recorded in {home}/dagster, one ingest run per
+    region-week plus the inventory run, with the partition tag. Matters: the UI's run history
+    is how an engineer finds a load. Resolve: check prepare_instance() sets DAGSTER_HOME."""
+    instance = prepare_instance(demo_home)
+    runs = [r.dagster_run for r in instance.get_run_records()]
+    ingest_runs = [r for r in runs if r.job_name == "ingest"]
+    assert len(ingest_runs) >= 9
+    assert all(r.tags.get("dagster/partition") for r in ingest_runs)
+    assert any(r.job_name == "landing_inventory" for r in runs)
+    settings = yaml.safe_load((demo_home / "dagster" / "dagster.yaml").read_text(encoding="utf-8"))
+    limits = settings["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {"key": "edumon/writes-warehouse", "value": "true", "limit": 1} in limits
+
+
+def test_rerun_leaves_the_lake_byte_identical(demo_home: Path) -> None:
+    """A re-run over the same files rewrites nothing: every partition's bytes stay equal and the
+    load log records `unchanged`. Matters: idempotent weeks give idempotent marts. Resolve: a
+    changed byte means the Parquet write is not deterministic or the sha256 comparison broke."""
+    before = _lake_bytes(demo_home)
+    count = len(load_log.read_entries(demo_home / "lake"))
+    assert main(["run", "--home", str(demo_home)]) == 0
+    assert _lake_bytes(demo_home) == before
+    statuses = {e.status for e in load_log.read_entries(demo_home / "lake")[count:] if e.dataset}
+    assert statuses == {"unchanged"}
+
+
+def test_corrected_redelivery_replaces_its_partition(defects_landing: Path, defects_home: Path) -> None:
+    """The generator's late re-delivery (a corrected file of last week under the same name)
+    replaces its partition through `edumon backfill`, and the load log records `replaced`.
+    Matters: regions correct their exports. Resolve: see load.load_file's sha256 comparison."""
+    corrected = next((defects_landing / REDELIVERED).iterdir())
+    dataset, region, week = _parts(corrected.name)
+    lake_file = partition_path(defects_home / "lake", dataset, region, week)
+    rows_before = pq.read_metadata(lake_file).num_rows
+    shutil.copy2(corrected, defects_home / "landing" / corrected.name)
+    assert main(
+        ["backfill", "--from", week, "--to", week, "--region", region, "--home", str(defects_home)]
+    ) in (0, 1)
+    entry = load_log.accepted_state(load_log.read_entries(defects_home / "lake"), dataset, region, week)
+    assert entry is not None and entry.status == "replaced"
+    assert pq.read_metadata(lake_file).num_rows > rows_before
+    assert entry.sha256 == hashlib.sha256(corrected.read_bytes()).hexdigest()
+
+
+def _parts(name: str) -> tuple[str, str, str]:
+    stem = name.rsplit(".", 1)[0]
+    rest, week = stem.rsplit("_", 1)
+    dataset, region = rest.rsplit("_", 1)
+    return dataset, region, week
