@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import home_dir, load_config
-from pipelines.ingest.assets import INGEST_KEYS, PARTITIONS, landing_inventory, partition_key
+from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
 from pipelines.ingest.files import LandingFile, scan_landing, sha256_of
 from pipelines.ingest.load import Home
 
@@ -21,7 +21,6 @@ WRITES_WAREHOUSE_TAG = "edumon/writes-warehouse"
 ingest_job = dg.define_asset_job(
     INGEST_JOB,
     selection=dg.AssetSelection.assets(*INGEST_KEYS),
-    partitions_def=PARTITIONS,
     executor_def=dg.in_process_executor,  # memory bounded by one partition, 2 cores shared
     description="Load one region-week: every delivered dataset, each gated before the lake",
 )
