@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.dashboards.assets import DASHBOARD_ASSETS
 from pipelines.ingest.assets import INGEST_ASSETS, EdumonHome, landing_inventory
 from pipelines.ingest.automation import ingest_job, inventory_job, landing_sensor, weekly_schedule
+from pipelines.publish.assets import serving_snapshot
+from pipelines.rating.assets import rating_edition, rating_job, weekly_rating_schedule
+from pipelines.transform.assets import dbt_resource, edumon_dbt_models
 
-assets: list[dg.AssetsDefinition] = [*INGEST_ASSETS, landing_inventory]
+assets: list[dg.AssetsDefinition] = [
+    *INGEST_ASSETS,
+    landing_inventory,
+    edumon_dbt_models,
+    serving_snapshot,
+    rating_edition,
+    *DASHBOARD_ASSETS,
+]
 asset_checks: list[dg.AssetChecksDefinition] = []
-jobs: list[dg.UnresolvedAssetJobDefinition] = [ingest_job, inventory_job]
-schedules: list[dg.ScheduleDefinition] = [weekly_schedule]
+jobs: list[dg.UnresolvedAssetJobDefinition] = [ingest_job, inventory_job, rating_job]
+schedules: list[dg.ScheduleDefinition] = [weekly_schedule, weekly_rating_schedule]
 sensors: list[dg.SensorDefinition] = [landing_sensor]
-resources: dict[str, object] = {"edumon": EdumonHome()}
+resources: dict[str, object] = {"edumon": EdumonHome(), "dbt": dbt_resource()}
 
 defs = dg.Definitions(
     assets=assets,

@@ -72,10 +72,14 @@ def downstream_job_def() -> Any:
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.ingest.assets import INGEST_KEYS
+    from pipelines.ingest.assets import INGEST_KEYS, INVENTORY_KEY
 
     graph = defs.resolve_asset_graph()
-    downstream = dg.AssetSelection.assets(*INGEST_KEYS).downstream(include_self=False).resolve(graph)
+    sources = dg.AssetSelection.assets(*INGEST_KEYS, INVENTORY_KEY)
+    # Everything after ingest, plus what those stages read that no ingest feeds (dbt seeds, the
+    # week calendar model): the downstream's whole upstream, minus ingest itself.
+    after_ingest = sources.downstream(include_self=False)
+    downstream = (after_ingest.upstream() - sources.upstream()).resolve(graph)
     if not downstream:
         return None
     job = dg.define_asset_job(DOWNSTREAM_JOB, selection=dg.AssetSelection.assets(*downstream))
@@ -114,37 +118,42 @@ def run_inventory(instance: Any, home: Path) -> bool:
     return bool(result.success)
 
 
+def rating_week(weeks: list[str]) -> str:
+    """The week the run rates: the latest touched week that has ended (else the latest touched)."""
+    from pipelines.weeks import last_complete_week
+
+    ended = [week for week in weeks if week <= last_complete_week()]
+    return max(ended or weeks)
+
+
 def run_downstream(instance: Any, home: Path, partitions: set[tuple[str, str]]) -> list[str]:
-    """Materialise the downstream stages for the touched weeks (the extension point)."""
+    """Materialise the downstream stages (dbt → publish → rating → dashboards) in ONE run.
+
+    The week-partitioned dbt assets get the range of touched weeks (single-run backfill policy,
+    so dbt builds once); the unpartitioned publish, rating and refresh assets run once after it.
+    """
     import dagster as dg
 
-    job = downstream_job_def()
-    if job is None:
-        return []
-    partitions_def = job.partitions_def
-    keys: list[Any] = [None]
-    if partitions_def is not None:
-        names = set(partitions_def.get_partition_keys())
-        weeks = {week for week, _ in partitions}
-        if weeks <= names:
-            keys = sorted(weeks)
-        else:
-            from pipelines.ingest.assets import partition_key
+    from pipelines.rating.assets import RATING_ASSET
 
-            keys = [partition_key(w, r) for w, r in sorted(partitions)]
-    statuses = []
-    for key in keys:
-        tags = {
-            "edumon/writes-warehouse": "true",
-            **(job.get_tags_for_partition_key(key, None) if key else {}),
-        }
-        result = dg.execute_job(
-            dg.reconstructable(downstream_job_def), instance=instance, run_config=_run_config(home), tags=tags
-        )
-        statuses.append(
-            f"{DOWNSTREAM_JOB}{' ' + str(key) if key else ''}: {'success' if result.success else 'FAILED'}"
-        )
-    return statuses
+    job = downstream_job_def()
+    if job is None or not partitions:
+        return []
+    weeks = sorted({week for week, _ in partitions})
+    tags = {
+        "edumon/writes-warehouse": "true",
+        "dagster/asset_partition_range_start": weeks[0],
+        "dagster/asset_partition_range_end": weeks[-1],
+    }
+    run_config = {
+        **_run_config(home),
+        "ops": {RATING_ASSET: {"config": {"week": rating_week(weeks), "home": str(home)}}},
+    }
+    result = dg.execute_job(
+        dg.reconstructable(downstream_job_def), instance=instance, run_config=run_config, tags=tags
+    )
+    status = "success" if result.success else "FAILED"
+    return [f"{DOWNSTREAM_JOB} {weeks[0]}..{weeks[-1]}: {status} (run {result.run_id})"]
 
 
 def deliver(landing_from: Path, home: Home) -> int:

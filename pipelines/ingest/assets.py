@@ -19,6 +19,7 @@ from pipelines.ingest.load import Home, LoadOutcome, load_file
 GROUP = "ingest"
 KEY_PREFIX = "lake"
 GATE_CHECK = "gate"
+INVENTORY_KEY = dg.AssetKey([KEY_PREFIX, "landing_inventory"])
 PARTITIONS = dg.MultiPartitionsDefinition(
     {
         "week": dg.StaticPartitionsDefinition(calendar_weeks()),
@@ -114,14 +115,14 @@ INGEST_KEYS = [ingest_key(name) for name in load_config().datasets]
 
 
 @dg.asset(
-    key=dg.AssetKey([KEY_PREFIX, "landing_inventory"]),
+    key=INVENTORY_KEY,
     group_name=GROUP,
     description="Unrecognised landing files (moved to quarantine/_unrecognized) and missing deliveries",
     check_specs=[
-        dg.AssetCheckSpec("no_unrecognized_files", asset=dg.AssetKey([KEY_PREFIX, "landing_inventory"])),
+        dg.AssetCheckSpec("no_unrecognized_files", asset=INVENTORY_KEY),
         dg.AssetCheckSpec(
             "delivered_by_deadline",
-            asset=dg.AssetKey([KEY_PREFIX, "landing_inventory"]),
+            asset=INVENTORY_KEY,
             description="Freshness: every deployed region's weekly files arrived by the delivery deadline",
         ),
     ],

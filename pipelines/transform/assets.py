@@ -24,6 +24,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines.config import load_config
+from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
 from pipelines.transform.project import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
@@ -34,13 +35,10 @@ from pipelines.transform.project import (
 from pipelines.weeks import week_range
 
 INGEST_WEEK_DIMENSION = "week"  # the ingest assets' MultiPartitionsDefinition dimension of weeks
-LOAD_LOG_ASSET = AssetKey("lake_load_log")  # the load log has no single ingest asset
+# Every ingest asset appends to the load log; the landing inventory adds the missing and
+# unrecognised deliveries, so the inventory stands for the whole log in the asset graph.
+LOAD_LOG_ASSET = INVENTORY_KEY
 DBT_GROUP = "marts"
-
-
-def ingest_asset_key(dataset: str) -> AssetKey:
-    """The ingest asset of a dataset (pipelines/ingest names them so)."""
-    return AssetKey(f"ingest_{dataset}")
 
 
 def week_partitions() -> StaticPartitionsDefinition:
@@ -57,7 +55,7 @@ class EdumonDbtTranslator(DagsterDbtTranslator):
             if dataset == "load_log":
                 return LOAD_LOG_ASSET
             if dataset:
-                return ingest_asset_key(dataset)
+                return ingest_key(dataset)
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
