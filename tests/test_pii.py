@@ -18,18 +18,25 @@ MIN_LENGTH = 8
 
 
 def _personal_values(landing: Path) -> set[str]:
+    """Personal cells of the delivery, minus values that are also public ones (a birthplace
+    «г. Махачкала» is also a municipality name in the organisation registry)."""
     values: set[str] = set()
+    public: set[str] = set()
     recognised, _ = scan_landing(landing)
     for item in recognised:
         personal = pii_fields(load_config().datasets[item.dataset])
-        if not personal:
-            continue
         table = read_delivered(item.path, item.dataset, item.region)
-        for name in personal:
+        for name in set(table.column_names) - set(personal):
+            public |= {v.strip() for v in table.column(name).to_pylist() if v}
+        for name, spec in personal.items():
+            if spec.type == "date":
+                continue  # a birth date alone collides with any date column (hired_on); not scanned
             values |= {
                 v.strip() for v in table.column(name).to_pylist() if v and len(v.strip()) >= MIN_LENGTH
             }
-    return values
+    # A personal value that also occurs inside public data (a birthplace «г. Махачкала» inside an
+    # organisation's name) cannot be told apart from it in the outputs: it is not evidence of a leak.
+    return values - _occurrences("\n".join(public), _prefix_index(values))
 
 
 def _written_texts(home: Path) -> list[tuple[Path, str]]:
@@ -42,7 +49,9 @@ def _written_texts(home: Path) -> list[tuple[Path, str]]:
             if folder == "quarantine" and path.suffix != ".json":
                 continue  # the quarantined file itself is the delivery, kept for the region to fix
             if path.suffix == ".parquet":
-                texts.append((path, "\n".join(str(v) for v in pq.read_table(path).to_pylist())))
+                table = pq.read_table(path)
+                cells = [str(v) for column in table.columns for v in column.to_pylist()]
+                texts.append((path, "\n".join(cells)))
             else:
                 texts.append((path, path.read_bytes().decode("utf-8", errors="ignore")))
     return texts
@@ -55,15 +64,29 @@ def test_no_personal_value_leaves_ingest(demo_landing: Path, demo_home: Path, de
     Resolve: the failure names the file; find which step wrote the value and mask it there."""
     values = _personal_values(demo_landing)
     assert len(values) > 10_000, "the demo must deliver personal data for this scan to mean anything"
+    prefixes = _prefix_index(values)
+    # File names only in the failure message: the test itself must not print personal data.
+    leaking_files = [
+        str(path)
+        for path, text in _written_texts(demo_home) + _written_texts(defects_home)
+        if _first_leak(text, prefixes) is not None
+    ]
+    assert leaking_files == []
+
+
+def _prefix_index(values: set[str]) -> dict[str, list[str]]:
     prefixes: dict[str, list[str]] = {}
     for value in values:
         prefixes.setdefault(value[:MIN_LENGTH], []).append(value)
-    leaks = [
-        (str(path), hit)
-        for path, text in _written_texts(demo_home) + _written_texts(defects_home)
-        if (hit := _first_leak(text, prefixes))
-    ]
-    assert not leaks, [(path, len(hit)) for path, hit in leaks[:5]]  # lengths only: never print PII
+    return prefixes
+
+
+def _occurrences(text: str, prefixes: dict[str, list[str]]) -> set[str]:
+    found = set()
+    for match in TOKEN_START.finditer(text):
+        start = match.start()
+        found |= {v for v in prefixes.get(text[start : start + MIN_LENGTH], ()) if text.startswith(v, start)}
+    return found
 
 
 def _first_leak(text: str, prefixes: dict[str, list[str]]) -> str | None:
