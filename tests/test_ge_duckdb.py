@@ -247,8 +247,10 @@ def test_duckdb_validates_a_table_of_an_open_connection(rows: tuple[pa.Table, Pa
 def test_file_context_builds_data_docs(rows: tuple[pa.Table, Path], tmp_path: Path) -> None:
     """With a file context the result is stored and its Data Docs page is built (the gate links to it).
 
-    On failure: the checkpoint in validate_relation lost its UpdateDataDocsAction, or GE changed
-    where file contexts write local sites.
+    The run's DuckDB datasource is dropped afterwards: GE cannot open a file context that lists a
+    `duckdb` datasource in a process that never imported ge_duckdb. On failure: the checkpoint lost
+    its UpdateDataDocsAction, GE changed where file contexts write local sites, or `_forget` no
+    longer removes the datasource from great_expectations.yml.
     """
     context = gx.get_context(mode="file", project_root_dir=tmp_path)
     suite = gx.ExpectationSuite(name="docs_check")
@@ -258,6 +260,8 @@ def test_file_context_builds_data_docs(rows: tuple[pa.Table, Path], tmp_path: Pa
     pages = list(tmp_path.glob("gx/uncommitted/data_docs/local_site/validations/docs_check/**/*.html"))
     assert pages, "no Data Docs page for the validation"
     assert "docs-run" in str(pages[0])
+    config = (tmp_path / "gx" / "great_expectations.yml").read_text(encoding="utf-8")
+    assert "type: duckdb" not in config, "a process without ge_duckdb imported could not open this context"
 
 
 def test_duckdb_column_types_are_checked(rows: tuple[pa.Table, Path]) -> None:

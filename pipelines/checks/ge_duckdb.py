@@ -34,7 +34,7 @@ from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context import AbstractDataContext
+from great_expectations.data_context import AbstractDataContext, FileDataContext
 from great_expectations.datasource.fluent import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.metrics import column_condition_partial
@@ -281,17 +281,17 @@ def _run_checkpoint(
     result_format: Mapping[str, Any] | str,
     run_name: str | None,
 ) -> ExpectationSuiteValidationResult:
-    datasource_name = f"{DATASOURCE_NAME}_{suite.name}"
-    batch_definition = duckdb_batch_definition(context, key, relation, datasource_name=datasource_name)
+    name = f"{DATASOURCE_NAME}_{suite.name}"  # apart from the caller's own checkpoints of the suite
+    batch_definition = duckdb_batch_definition(context, key, relation, datasource_name=name)
     try:
         validation = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(
-                name=suite.name, data=batch_definition, suite=context.suites.add_or_update(suite)
+                name=name, data=batch_definition, suite=context.suites.add_or_update(suite)
             )
         )
         checkpoint = context.checkpoints.add_or_update(
             gx.Checkpoint(
-                name=suite.name,
+                name=name,
                 validation_definitions=[validation],
                 actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
                 result_format=dict(result_format) if isinstance(result_format, Mapping) else result_format,  # type: ignore[arg-type]
@@ -302,8 +302,28 @@ def _run_checkpoint(
             run_id=RunIdentifier(run_name=run_name) if run_name else None,
         )
     finally:
-        datasource = context.data_sources.get(datasource_name)
-        assert isinstance(datasource, DuckDBDatasource)
-        datasource.release()
+        _forget(context, name)
     ((_, result),) = outcome.run_results.items()
     return result
+
+
+def _forget(context: AbstractDataContext, name: str) -> None:
+    """Close GE's connections and drop the run's checkpoint, validation definition and datasource.
+
+    The stored result, the suite and the Data Docs stay. The datasource points at a lent connection
+    that is gone after the run, and a file context listing a `duckdb` datasource cannot be opened by
+    a process that has not imported this module (GE: "type duckdb was not found").
+    """
+    datasource = context.data_sources.all().get(name)
+    if isinstance(datasource, DuckDBDatasource):
+        datasource.release()
+    if name in {c.name for c in context.checkpoints.all()}:
+        context.checkpoints.delete(name)
+    if name in {v.name for v in context.validation_definitions.all()}:
+        context.validation_definitions.delete(name)
+    if datasource is not None:
+        context.data_sources.delete_duckdb(name)  # unlike `delete`, also saves a file context's config
+        if not context.data_sources.all() and isinstance(context, FileDataContext):
+            # GE 1.24 skips writing `fluent_datasources` once it is empty, leaving the last one in the file
+            context.config._commented_map.pop("fluent_datasources", None)
+            context._save_project_config()
