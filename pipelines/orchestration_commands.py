@@ -171,10 +171,29 @@ def deliver(landing_from: Path, home: Home) -> int:
     return copied
 
 
+CHANGING_STATUSES = ("loaded", "replaced", "rejected", "missing")
+
+
+def changed_partitions(entries: list[load_log.LoadEntry]) -> set[tuple[str, str]]:
+    """Region-weeks whose state this run changed: only these need the marts rebuilt."""
+    return {
+        (entry.week, entry.region)
+        for entry in entries
+        if entry.status in CHANGING_STATUSES and entry.week and entry.region
+    }
+
+
 def ingest_everything(
-    home_root: Path, weeks: set[str] | None = None, region: str | None = None
+    home_root: Path,
+    weeks: set[str] | None = None,
+    region: str | None = None,
+    downstream: str = "changed",
 ) -> dict[str, Any]:
-    """One ingest run per region-week with files in landing, then inventory, then downstream."""
+    """One ingest run per region-week with files in landing, then inventory, then downstream.
+
+    `downstream`: "changed" rebuilds the weeks whose loads changed (a re-run over the same files
+    leaves the marts as they are), "all" every touched week (a backfill), "none" stops after ingest.
+    """
     home = Home(home_root)
     instance = prepare_instance(home_root)
     start = len(load_log.read_entries(home.lake))
@@ -189,9 +208,17 @@ def ingest_everything(
         ordered = sorted(datasets, key=lambda d: (d != "fgis_orgs", d))
         runs["success" if run_ingest_partition(instance, home_root, week, reg, ordered) else "failed"] += 1
     run_inventory(instance, home_root)
-    downstream = run_downstream(instance, home_root, set(by_partition))
     entries = load_log.read_entries(home.lake)[start:]
-    return {"entries": entries, "runs": runs, "downstream": downstream, "partitions": len(by_partition)}
+    rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
+    if downstream == "changed" and not home.root.joinpath(load_config().paths.serving).exists():
+        rebuild = set(by_partition)  # nothing published yet: build what there is
+    statuses = run_downstream(instance, home_root, rebuild)
+    return {"entries": entries, "runs": runs, "downstream": statuses, "partitions": len(by_partition)}
+
+
+def _exit_code(report: dict[str, Any]) -> int:
+    failed = report["runs"].get("failed") or any("FAILED" in line for line in report["downstream"])
+    return 1 if failed else 0
 
 
 def print_summary(report: dict[str, Any]) -> None:
@@ -215,16 +242,17 @@ def _run(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
     if args.landing:
         deliver(Path(args.landing), Home(home_root))
-    report = ingest_everything(home_root)
+    report = ingest_everything(home_root, downstream="none" if args.ingest_only else "changed")
     print_summary(report)
-    return 0 if not report["runs"].get("failed") else 1
+    return _exit_code(report)
 
 
 def _backfill(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
-    report = ingest_everything(home_root, set(week_range(args.from_week, args.to_week)), args.region)
+    weeks = set(week_range(args.from_week, args.to_week))
+    report = ingest_everything(home_root, weeks, args.region, downstream="all")
     print_summary(report)
-    return 0 if not report["runs"].get("failed") else 1
+    return _exit_code(report)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -281,6 +309,9 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("--landing", help="a folder of delivered files to copy into the home's landing/ first")
     run.add_argument("--home", help="home folder (default EDUMON_HOME or ./data)")
+    run.add_argument(
+        "--ingest-only", action="store_true", help="stop after ingest and gates (no dbt, publish, rating)"
+    )
     run.set_defaults(handler=_run)
     backfill = subparsers.add_parser("backfill", help="re-run ingest (and downstream) for a range of weeks")
     backfill.add_argument("--from", dest="from_week", required=True, help="first ISO week, e.g. 2026-W40")
