@@ -322,8 +322,9 @@ def _forget(context: AbstractDataContext, name: str) -> None:
     if name in {v.name for v in context.validation_definitions.all()}:
         context.validation_definitions.delete(name)
     if datasource is not None:
-        context.data_sources.delete_duckdb(name)  # unlike `delete`, also saves a file context's config
-        if not context.data_sources.all() and isinstance(context, FileDataContext):
-            # GE 1.24 skips writing `fluent_datasources` once it is empty, leaving the last one in the file
-            context.config._commented_map.pop("fluent_datasources", None)
+        context.data_sources.delete(name)
+        if isinstance(context, FileDataContext):
+            if not context.data_sources.all():
+                # GE 1.24 skips writing `fluent_datasources` once empty, leaving the last one in the file
+                context.config._commented_map.pop("fluent_datasources", None)
             context._save_project_config()
