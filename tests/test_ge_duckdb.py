@@ -244,6 +244,31 @@ def test_duckdb_validates_a_table_of_an_open_connection(rows: tuple[pa.Table, Pa
     assert connection.execute("select count(*) from staged").fetchone() == (ROWS,)
 
 
+def test_complete_results_name_the_failing_rows(rows: tuple[pa.Table, Path]) -> None:
+    """With the gate's result format (COMPLETE, index column row_id) every failing row is named.
+
+    Matters because the ingest gate's findings cite row numbers from `unexpected_index_list`. GE's
+    SQL engine truncates that list at `partial_unexpected_count` (default 20; pandas lists all), so
+    the gate must raise it. On failure: GE's SQL map metrics changed how they return index columns.
+    """
+    context = gx.get_context(mode="ephemeral")
+    suite = gx.ExpectationSuite(name="complete")
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(column="role", value_set=["teacher", "student", "parent"])
+    )
+    result_format = {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": ["row_id"],
+        "partial_unexpected_count": ROWS,
+    }
+    (item,) = validate_relation(
+        None, str(rows[1]), suite, context=context, result_format=result_format
+    ).results
+    assert sorted(entry["row_id"] for entry in item.result["unexpected_index_list"]) == list(
+        range(0, ROWS, 53)
+    )
+
+
 def test_file_context_builds_data_docs(rows: tuple[pa.Table, Path], tmp_path: Path) -> None:
     """With a file context the result is stored and its Data Docs page is built (the gate links to it).
 
