@@ -228,5 +228,16 @@ def screenshot_dashboard(
         f'Array.from(document.querySelectorAll("{ERROR_SELECTORS}")).map(e => e.innerText.slice(0, 300))'
     )
     height = int(page.evaluate("Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"))
+    # Resizing the viewport to the page's height makes Superset lay out and redraw every chart:
+    # resize first, then wait for the charts again, so the capture never shows the blank redraw.
+    page.capture(width, max(height, 800))
+    page.wait_for(f"{count} >= {expected_charts}", timeout_seconds, f"{expected_charts} charts after resize")
+    page.wait_for(idle, timeout_seconds, f"the charts of {url} to redraw after resize")
+    page.wait_for(
+        "document.querySelectorAll('.chart-container canvas, .chart-container svg, "
+        ".chart-container table, .chart-container .header-line').length > 0",
+        timeout_seconds,
+        f"chart content drawn on {url}",
+    )
     page.screenshot(path, width, max(height, 800))
     return DashboardShot(path=path, charts=charts, errors=list(errors or []))
