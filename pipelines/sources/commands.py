@@ -19,6 +19,23 @@ def _week(value: str) -> str:
     return value
 
 
+def _regions(value: str) -> list[str]:
+    codes = [code.strip() for code in value.split(",") if code.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("name at least one region code")
+    return codes
+
+
+def _scale(value: str) -> float:
+    try:
+        scale = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < scale <= 1:
+        raise argparse.ArgumentTypeError(f"--scale must be in (0, 1], got {value}")
+    return scale
+
+
 def register(subparsers: Any) -> None:
     generate = subparsers.add_parser(
         "generate",
@@ -34,6 +51,18 @@ def register(subparsers: Any) -> None:
         "--last-week", type=_week, help="last ISO week, e.g. 2026-W47 (default: samples.last_week)"
     )
     generate.add_argument("--defects", action="store_true", help="also write one file per delivery fault")
+    generate.add_argument(
+        "--regions",
+        type=_regions,
+        help="comma-separated region codes, e.g. RU-MOW,RU-SMO: only these regions of the preset",
+    )
+    generate.add_argument(
+        "--scale",
+        type=_scale,
+        default=1.0,
+        help="shrink the national preset: schools and students × F, 0 < F ≤ 1 (formats unchanged; "
+        "e.g. 0.01 for a CI-sized country)",
+    )
     generate.set_defaults(handler=run_generate)
 
     docs = subparsers.add_parser(
@@ -54,7 +83,15 @@ def run_generate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         result = generate(
-            args.preset, args.out, args.weeks, args.seed, args.last_week, args.defects, progress=print
+            args.preset,
+            args.out,
+            args.weeks,
+            args.seed,
+            args.last_week,
+            args.defects,
+            progress=print,
+            regions=args.regions,
+            scale=args.scale,
         )
     except ValueError as error:
         print(f"edumon generate: {error}", file=sys.stderr)

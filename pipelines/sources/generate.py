@@ -45,8 +45,24 @@ def preset_regions(preset: str) -> list[str]:
     return region_codes() if regions == "all" else list(regions)
 
 
-def plan_region(preset: str, code: str, seed: int) -> RegionPlan:
-    return plan_demo_region(code, seed) if preset == "demo" else plan_national_region(code, seed)
+def plan_region(preset: str, code: str, seed: int, scale: float = 1.0) -> RegionPlan:
+    if preset == "demo":
+        if scale != 1.0:
+            raise ValueError("--scale shrinks the national preset; the demo preset is already small")
+        return plan_demo_region(code, seed)
+    return plan_national_region(code, seed, scale)
+
+
+def selected_regions(preset: str, regions: Iterable[str] | None) -> list[str]:
+    """The preset's regions, or the named subset of them (in the preset's order)."""
+    available = preset_regions(preset)
+    if regions is None:
+        return available
+    wanted = set(regions)
+    unknown = sorted(wanted - set(available))
+    if unknown:
+        raise ValueError(f"regions not in preset {preset!r}: {', '.join(unknown)}")
+    return [code for code in available if code in wanted]
 
 
 def weeks_ending(last_week: str, count: int) -> list[str]:
@@ -101,18 +117,23 @@ def generate(
     last_week: str | None = None,
     with_defects: bool = False,
     progress: Callable[[str], None] | None = None,
+    regions: Iterable[str] | None = None,
+    scale: float = 1.0,
 ) -> GenerationResult:
+    """Write the preset's files; `regions` keeps a subset, `scale` < 1 shrinks the national preset."""
     samples = load_config().samples
     if preset not in samples.presets:
         raise ValueError(f"unknown preset {preset!r}; known: {sorted(samples.presets)}")
     seed = samples.seed if seed is None else seed
     labels = weeks_ending(last_week or samples.last_week, weeks or samples.presets[preset].weeks)
-    result = GenerationResult(out=out, weeks=labels, regions=preset_regions(preset))
+    result = GenerationResult(out=out, weeks=labels, regions=selected_regions(preset, regions))
+    if preset == "demo" and scale != 1.0:
+        raise ValueError("--scale shrinks the national preset; the demo preset is already small")
     out.mkdir(parents=True, exist_ok=True)
     plans = {}
     for code in result.regions:
         started = time.monotonic()
-        plan = plan_region(preset, code, seed)
+        plan = plan_region(preset, code, seed, scale)
         plans[code] = plan
         for label in labels:
             week = pop.Week(label, seed, pop.school_year_of(label))

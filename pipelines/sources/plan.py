@@ -304,18 +304,32 @@ def _national_municipality_name(rng: np.random.Generator, m_index: int) -> tuple
     return f"{stem}ий{suffix} муниципальный район", f"с. {names.VILLAGE_STEMS[m_index % 23]}"
 
 
+def scaled_size(schools: int, students: int, scale: float) -> tuple[int, int]:
+    """(schools, students) of a region shrunk by `scale`: at least one school, same mean size."""
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale}")
+    if scale == 1:
+        return schools, students
+    kept = max(1, round(schools * scale))
+    return kept, round(students * kept / schools)
+
+
 def _national_oktmo(prefix: str, m_index: int) -> str:
     """An 8-digit ОКТМО-like code: the region's prefix, a municipality number, «000»."""
     width = 5 - len(prefix)
     return f"{prefix}{(m_index + 1) % 10**width:0{width}d}000"
 
 
-def plan_national_region(code: str, seed: int) -> RegionPlan:
-    """A region at its real size (region_profiles.csv), municipalities of ~18 schools."""
+def plan_national_region(code: str, seed: int, scale: float = 1.0) -> RegionPlan:
+    """A region at its real size (region_profiles.csv), municipalities of ~18 schools.
+
+    `scale` < 1 shrinks the schools and students proportionally (school sizes, formats and
+    identifiers keep their shape): a small national run for CI and the 52-week benchmark.
+    """
     index, row = _region_row(code)
     profile = region_profiles()[code]
     rng = np.random.default_rng([seed, index, 2])
-    schools_total, students_total = int(profile["schools"]), int(profile["students"])
+    schools_total, students_total = scaled_size(int(profile["schools"]), int(profile["students"]), scale)
     n_munis = max(1, round(schools_total / SCHOOLS_PER_MUNICIPALITY))
     max_munis = 10 ** (5 - len(profile["oktmo_prefix"])) - 1
     n_munis = min(n_munis, max_munis)

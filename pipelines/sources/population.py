@@ -15,6 +15,7 @@ Tables use the contract's field names and canonical types; writers.py renders th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -168,7 +169,10 @@ def _dates(days: Float) -> pa.Array:
 
 
 def _strings(values: npt.ArrayLike, missing: Mask | None = None) -> pa.Array:
-    return pa.array(np.asarray(values, dtype=object), type=pa.string(), mask=missing)
+    array = np.asarray(values)
+    if array.dtype.kind != "U":  # lists of Python strings, object arrays
+        array = np.asarray(values, dtype=object)
+    return pa.array(array, type=pa.string(), mask=missing)
 
 
 def _bools(values: Mask, missing: Mask | None = None) -> pa.Array:
@@ -179,16 +183,39 @@ def _ints(values: npt.ArrayLike, missing: Mask | None = None) -> pa.Array:
     return pa.array(np.asarray(values, dtype=np.int64), type=pa.int64(), mask=missing)
 
 
+def _text(part: npt.NDArray[np.generic] | str) -> Strs:
+    """A part of a concatenation as text; dense integer ranges format once per distinct value."""
+    array = np.asarray(part)
+    if array.dtype.kind in "iu" and array.size:
+        low, high = int(array.min()), int(array.max())
+        if high - low < array.size:  # fewer distinct values than rows: format a lookup table
+            table: Strs = np.arange(low, high + 1, dtype=np.int64).astype(str)
+            return table[array - low]
+    if array.dtype.kind == "U":
+        return array
+    result: Strs = array.astype(str)
+    return result
+
+
 def _concat(*parts: npt.NDArray[np.generic] | str) -> Strs:
-    out: Strs = np.asarray(parts[0]).astype(str)
+    out: Strs = _text(parts[0])
     for part in parts[1:]:
-        out = np.char.add(out, np.asarray(part).astype(str))
+        out = np.strings.add(out, _text(part))
     return out
 
 
 def _take(options: tuple[str, ...] | list[str], index: Int) -> Strs:
-    result: Strs = np.asarray(options, dtype=object)[index].astype(str)
+    result: Strs = np.asarray(options, dtype=str)[index]
     return result
+
+
+def _per_distinct(function: Callable[[str], str], values: Strs) -> Strs:
+    """`function` applied element-wise, evaluated once per distinct value (names repeat a lot)."""
+    if not len(values):
+        return values
+    distinct, inverse = np.unique(values, return_inverse=True)
+    mapped: Strs = np.asarray([function(str(value)) for value in distinct.tolist()], dtype=str)
+    return mapped[inverse.reshape(-1)]
 
 
 def _lateness(region: RegionPlan, muni: Municipality, org: Org) -> float:
@@ -222,18 +249,22 @@ def _people(schools: tuple[Org, ...], region: RegionPlan, muni: Municipality, st
 
 
 def _fio(keys: Int, female: Mask, region: RegionPlan, seed: int) -> Strs:
+    return _fio_and_surname(keys, female, region, seed)[0]
+
+
+def _fio_and_surname(keys: Int, female: Mask, region: RegionPlan, seed: int) -> tuple[Strs, Strs]:
     caucasus = uniform(keys, S.CAUCASUS, seed) < region.surname_caucasus_share
     plain = _take(names.SURNAMES, pick(keys, S.SURNAME, seed, len(names.SURNAMES)))
     local = _take(names.CAUCASUS_SURNAMES, pick(keys, S.SURNAME, seed, len(names.CAUCASUS_SURNAMES)))
     surname = np.where(caucasus, local, plain)
-    surname = np.where(female, np.vectorize(names.feminine_surname, otypes=[str])(surname), surname)
+    surname = np.where(female, _per_distinct(names.feminine_surname, surname), surname)
     first = np.where(
         female,
         _take(names.FEMALE_NAMES, pick(keys, S.NAME, seed, len(names.FEMALE_NAMES))),
         _take(names.MALE_NAMES, pick(keys, S.NAME, seed, len(names.MALE_NAMES))),
     )
     stem = _take(names.PATRONYMIC_STEMS, pick(keys, S.PATRONYMIC, seed, len(names.PATRONYMIC_STEMS)))
-    return _concat(surname, " ", first, " ", stem, np.where(female, "на", "ич"))
+    return _concat(surname, " ", first, " ", stem, np.where(female, "на", "ич")), surname
 
 
 def _personal_ids(keys: Int, region: RegionPlan, seed: int) -> tuple[Strs, Strs]:
@@ -333,7 +364,7 @@ def student_roster(region: RegionPlan, muni: Municipality, week: Week) -> Roster
 
 def gis_students(region: RegionPlan, muni: Municipality, roster: Roster, week: Week) -> pa.Table:
     p, seed = roster.people, week.seed
-    keys, n = p.pid, len(p.pid)
+    keys = p.pid
     female = uniform(keys, S.SEX, seed) < 0.49
     birth = (
         unix_day(date(week.school_year - 6, 9, 1))
@@ -353,8 +384,8 @@ def gis_students(region: RegionPlan, muni: Municipality, roster: Roster, week: W
         _take(names.CITIZENSHIP_OTHER, pick(keys, S.CITIZEN + 1, seed, len(names.CITIZENSHIP_OTHER))),
         "Российская Федерация",
     )
-    fio = _fio(keys, female, region, seed)
-    surname_latin = np.vectorize(lambda s: names.translit(s.split(" ")[0]), otypes=[str])(fio) if n else fio
+    fio, surname = _fio_and_surname(keys, female, region, seed)
+    surname_latin = _per_distinct(names.translit, surname)
     email = _concat(
         surname_latin, ".", keys % 1000, "@",
         _take(names.EMAIL_DOMAINS, pick(keys, S.EMAIL_DOMAIN, seed, len(names.EMAIL_DOMAINS))),
@@ -413,8 +444,9 @@ def gis_students(region: RegionPlan, muni: Municipality, roster: Roster, week: W
 
 def _september_first(years: Int) -> Float:
     """1 September of each year, as a day number (enrolment day of a class that started then)."""
-    table = {int(y): unix_day(date(int(y), 9, 1)) for y in np.unique(years)}
-    result: Float = np.array([table[int(y)] for y in years], dtype=np.float64)
+    distinct, inverse = np.unique(years, return_inverse=True)
+    days = np.array([unix_day(date(int(y), 9, 1)) for y in distinct.tolist()], dtype=np.float64)
+    result: Float = days[inverse.reshape(-1)]
     return result
 
 

@@ -49,9 +49,9 @@ def render_text_column(name: str, field_type: str, fmt: FileFormat, column: pa.C
     """A typed canonical column as the text the region delivers."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if field_type == "date":
-        return pc.strftime(array.cast(pa.timestamp("s")), format=fmt.date_format)
+        return _format_distinct(array.cast(pa.timestamp("s")), fmt.date_format)
     if field_type == "timestamp":
-        return pc.strftime(array, format=CANONICAL_TIMESTAMP)
+        return _format_distinct(array, CANONICAL_TIMESTAMP)
     if field_type == "bool":
         return pc.if_else(array, fmt.booleans[True][0], fmt.booleans[False][0])
     if name in fmt.values:
@@ -62,6 +62,13 @@ def render_text_column(name: str, field_type: str, fmt: FileFormat, column: pa.C
         mapped = pc.take(delivered, index)
         return pc.if_else(pc.is_null(index), array, mapped)  # an unmapped value passes as is
     return array.cast(pa.string())
+
+
+def _format_distinct(array: pa.Array, pattern: str) -> pa.Array:
+    """strftime once per distinct value (a column holds a few thousand dates), then spread."""
+    encoded = array.dictionary_encode()
+    formatted = pc.strftime(encoded.dictionary, format=pattern)
+    return pc.take(formatted, encoded.indices)
 
 
 class ExportWriter:
