@@ -1,30 +1,36 @@
 """National-scale benchmark of the weekly run (issue 7): one table, per stage, against the floor.
 
     uv run python -m benchmarks.national --home DIR [--preset national] [--scale 1.0] [--weeks 2]
-        [--regions RU-MOW,RU-SMO] [--json OUT]
+        [--regions RU-MOW,RU-SMO] [--landing GENERATED] [--json OUT]
 
 `--home` should be a fresh folder: the run writes its landing, lake, warehouse and Dagster instance
-there (and generated files under DIR/_bench).
+there (and its working files under DIR/_bench).
 
-1. Generates the preset's exports for `--weeks` weeks (`edumon generate`, excluded from timing)
-   and splits them by week.
+1. Input: `--landing GENERATED` reuses files `edumon generate` already wrote (hard links, the
+   folder is left as it is); otherwise the preset is generated for `--weeks` weeks (`--scale`
+   shrinks the national preset; excluded from timing). The files are split by week.
 2. Floor: DuckDB reads every landing byte of a week once, each file in its delivered format
    (read_csv for UTF-8 CSV; JSON Lines through read_json; cp1251 CSV transcoded by pyarrow's
    streaming CSV reader and counted by DuckDB, as DuckDB has no cp1251 without the encodings
    extension; XLSX through python-calamine, the fastest reader installed).
 3. Week 1: `edumon run --landing <week 1> --home DIR` as a subprocess (ingest and gate, then every
    downstream stage registered in pipelines/definitions.py: dbt, publish, rating, dashboards).
-   Week 2 alone the same way, then a one region-week backfill (`edumon backfill`, RU-MOW, else the
-   largest region of the preset).
-4. Per command: wall, CPU of the process tree (getrusage of children), peak RSS of the tree (the sum
-   over live processes, sampled from /proc) and rows/bytes. Per stage: wall time from the Dagster
-   step statistics of the runs the command started (CPU is measured per command, since the steps of
-   a run share its process tree). A stage with no registered asset prints "not available".
+   Week 2 alone the same way (and every further week), then a one region-week backfill
+   (`edumon backfill`, RU-MOW, else the largest region of the preset).
+4. Per command: wall, CPU of the process tree, peak RSS of the tree (the sum over live processes)
+   and rows/bytes. The tree's CPU is sampled from /proc with the memory, so each stage's CPU is
+   the tree's CPU during that stage's Dagster steps (steps of one run share its processes). Per
+   stage: wall time from the Dagster step statistics; rows and bytes from the stage's output.
+   Validation: the gate's own time when the ingest reports it in its materialization metadata
+   (`gate_wall_s`, `gate_cpu_s`). Fixed overhead: the command's wall outside any Dagster step plus
+   the dbt step's wall outside dbt's nodes (dagster-dbt's "Execution Duration" per model and test).
+5. Ratios against issue 7's targets, printed under the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -38,6 +44,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 STAGES = ("ingest + gate", "dbt build + tests", "publish", "rating", "dashboard refresh")
 # Which stage a Dagster step belongs to: by the package its asset is defined in, else its name.
@@ -53,6 +61,15 @@ STAGE_OF_NAME = (("dbt", "dbt build + tests"), ("serving", "publish"), ("publish
                  ("rating", "rating"), ("superset", "dashboard refresh"), ("dashboard", "dashboard refresh"),
                  ("ingest", "ingest + gate"), ("inventory", "ingest + gate"))  # fmt: skip
 BACKFILL_REGION = "RU-MOW"
+# Issue 7's targets: (name, limit, True when the measured value must be at most the limit).
+TARGETS = {
+    "weekly run / floor": 3.0,
+    "validation (GE gates) / floor": 0.5,
+    "fixed Dagster + dbt overhead share": 0.10,
+    "peak resident memory GB": 8.0,
+    "RU-MOW region-week backfill s": 20.0,
+    "last week / first week run": 1.1,
+}
 
 
 @dataclass
@@ -81,10 +98,12 @@ class Report:
 
 
 class TreeMemory:
-    """Peak of the summed resident memory of a process and its descendants, sampled from /proc."""
+    """Peak of the summed resident memory of a process and its descendants, and the tree's CPU over
+    time (for splitting CPU between stages), sampled from /proc."""
 
     def __init__(self, root_pid: int, interval_s: float = 0.2) -> None:
         self.root_pid, self.interval_s, self.peak_bytes = root_pid, interval_s, 0
+        self.cpu_samples: list[tuple[float, float]] = []  # (unix time, CPU seconds of the tree)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -98,7 +117,39 @@ class TreeMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.peak_bytes = max(self.peak_bytes, sum(_rss_bytes(pid) for pid in _tree(self.root_pid)))
+            pids = _tree(self.root_pid)
+            self.peak_bytes = max(self.peak_bytes, sum(_rss_bytes(pid) for pid in pids))
+            self.cpu_samples.append((time.time(), sum(_cpu_seconds(pid) for pid in pids)))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process plus its reaped children's (a finished step's CPU stays counted)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+
+
+def cpu_during(samples: list[tuple[float, float]], spans: list[tuple[float, float]]) -> float:
+    """CPU the tree spent inside the time spans: each sampling interval's CPU, by its overlap."""
+    total = 0.0
+    for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+        if t1 <= t0:
+            continue
+        overlap = sum(max(0.0, min(t1, stop) - max(t0, start)) for start, stop in _merged(spans))
+        total += max(0.0, c1 - c0) * overlap / (t1 - t0)
+    return total
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, stop in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 def _children_of() -> dict[int, list[int]]:
@@ -139,6 +190,11 @@ def _children_cpu() -> float:
 
 def run_command(label: str, command: list[str], log: Path) -> Measure:
     """Run an `edumon` command; wall, CPU of its process tree, peak tree RSS. Fails loudly."""
+    return run_sampled(label, command, log)[0]
+
+
+def run_sampled(label: str, command: list[str], log: Path) -> tuple[Measure, list[tuple[float, float]]]:
+    """`run_command` and the tree's CPU samples over time."""
     cpu_before, started = _children_cpu(), time.perf_counter()
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n$ {' '.join(command)}\n")
@@ -150,7 +206,7 @@ def run_command(label: str, command: list[str], log: Path) -> Measure:
     measure.peak_rss_mb = memory.peak_bytes / 2**20
     if code != 0:
         measure.note = f"exit code {code}, see {log}"
-    return measure
+    return measure, memory.cpu_samples
 
 
 def _environment() -> dict[str, str]:
@@ -164,38 +220,40 @@ def edumon(*args: str) -> list[str]:
 # --- generation -------------------------------------------------------------------------------
 
 
-def generator_supports_scale() -> bool:
-    helptext = subprocess.run(edumon("generate", "--help"), capture_output=True, text=True, check=True).stdout
-    return "--scale" in helptext
-
-
-def generate(preset: str, scale: float, weeks: int, out: Path, log: Path) -> None:
+def generate(preset: str, scale: float, weeks: int, out: Path, log: Path, regions: set[str] | None) -> None:
     command = edumon("generate", "--preset", preset, "--out", str(out), "--weeks", str(weeks))
     if scale != 1.0:
-        if not generator_supports_scale():
-            raise SystemExit("`edumon generate` has no --scale yet: use --preset demo for a small run")
         command += ["--scale", str(scale)]
+    if regions:
+        command += ["--regions", ",".join(sorted(regions))]
     measure = run_command("generate", command, log)
     if measure.note:
         raise SystemExit(f"generation failed: {measure.note}")
 
 
-def split_by_week(delivery: Path, target: Path, regions: set[str] | None) -> dict[str, list[Path]]:
-    """Move each generated file into target/<week>/ (the folder one Monday's delivery would be),
-    keeping only `regions` when given."""
+def split_by_week(
+    delivery: Path, target: Path, regions: set[str] | None, link: bool = False, weeks: int | None = None
+) -> dict[str, list[Path]]:
+    """Move (or hard-link, leaving `delivery` as it is) each generated file into target/<week>/
+    (the folder one Monday's delivery would be), keeping only `regions` and the last `weeks`."""
     from pipelines.ingest.files import scan_landing
 
     recognised, unrecognised = scan_landing(delivery)
     if unrecognised:
         raise SystemExit(f"generator wrote unrecognised files: {[u.path.name for u in unrecognised]}")
+    kept_weeks = sorted({item.week for item in recognised})[-weeks:] if weeks else None
     by_week: dict[str, list[Path]] = {}
     for item in recognised:
-        if regions and item.region not in regions:
+        if (regions and item.region not in regions) or (kept_weeks and item.week not in kept_weeks):
             continue
         folder = target / item.week
         folder.mkdir(parents=True, exist_ok=True)
-        moved = Path(shutil.move(item.path, folder / item.path.name))
-        by_week.setdefault(item.week, []).append(moved)
+        destination = folder / item.path.name
+        if link:
+            os.link(item.path, destination)
+        else:
+            destination = Path(shutil.move(item.path, destination))
+        by_week.setdefault(item.week, []).append(destination)
     return dict(sorted(by_week.items()))
 
 
@@ -304,8 +362,8 @@ def _instance(home: Path) -> Any:
     return prepare_instance(home)
 
 
-def stage_walls(home: Path, runs: list[Any]) -> dict[str, float]:
-    """Per stage, the union of its steps' intervals across the runs (parallel steps count once)."""
+def stage_spans(home: Path, runs: list[Any]) -> dict[str, list[tuple[float, float]]]:
+    """Per stage, the (start, end) unix times of its steps across the runs."""
     packages, instance = step_packages(), _instance(home)
     intervals: dict[str, list[tuple[float, float]]] = {}
     for record in runs:
@@ -313,7 +371,12 @@ def stage_walls(home: Path, runs: list[Any]) -> dict[str, float]:
             if stats.start_time and stats.end_time:
                 stage = stage_of_step(stats.step_key, packages)
                 intervals.setdefault(stage, []).append((stats.start_time, stats.end_time))
-    return {stage: _union_length(spans) for stage, spans in intervals.items()}
+    return intervals
+
+
+def stage_walls(home: Path, runs: list[Any]) -> dict[str, float]:
+    """Per stage, the union of its steps' intervals across the runs (parallel steps count once)."""
+    return {stage: _union_length(spans) for stage, spans in stage_spans(home, runs).items()}
 
 
 def failed_stages(home: Path, runs: list[Any]) -> set[str]:
@@ -328,12 +391,42 @@ def failed_stages(home: Path, runs: list[Any]) -> set[str]:
 
 
 def _union_length(spans: list[tuple[float, float]]) -> float:
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(spans):
-        if stop > end:
-            total += stop - max(start, end)
-            end = stop
-    return total
+    return sum(stop - start for start, stop in _merged(spans))
+
+
+def _event_metadata(home: Path, runs: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(asset key path, metadata) of every materialization and asset check evaluation of the runs."""
+    from dagster import DagsterEventType
+
+    instance = _instance(home)
+    for record in runs:
+        for kind in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION):
+            for event in instance.get_records_for_run(record.dagster_run.run_id, of_type=kind).records:
+                data = event.event_log_entry.dagster_event.event_specific_data
+                payload = getattr(data, "materialization", None) or getattr(data, "evaluation", None) or data
+                key = getattr(payload, "asset_key", None)
+                yield "/".join(key.path) if key else "", dict(getattr(payload, "metadata", {}) or {})
+
+
+def _number(value: Any) -> float | None:
+    raw = getattr(value, "value", value)
+    return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+
+
+def gate_seconds(home: Path, runs: list[Any]) -> tuple[float, float] | None:
+    """(wall, CPU) of the Great Expectations gates, summed from the ingest's metadata, if reported."""
+    wall = cpu = 0.0
+    found = False
+    for _, metadata in _event_metadata(home, runs):
+        wall_value, cpu_value = _number(metadata.get("gate_wall_s")), _number(metadata.get("gate_cpu_s"))
+        if wall_value is not None:
+            found, wall, cpu = True, wall + wall_value, cpu + (cpu_value or 0.0)
+    return (wall, cpu) if found else None
+
+
+def dbt_node_seconds(home: Path, runs: list[Any]) -> float:
+    """dbt's own work: the sum of dagster-dbt's "Execution Duration" over models and tests."""
+    return sum(_number(m.get("Execution Duration")) or 0.0 for _, m in _event_metadata(home, runs))
 
 
 # --- rows and bytes -----------------------------------------------------------------------------
@@ -363,7 +456,7 @@ def log_length(home: Path) -> int:
 
 
 def stage_volume(home: Path, stage: str) -> tuple[int | None, int | None]:
-    """Rows and bytes a downstream stage wrote: its output's size (rows where cheap to know)."""
+    """Rows and bytes a downstream stage wrote: its output's size, rows of its tables or files."""
     from pipelines.config import home_path
 
     outputs = {"dbt build + tests": "warehouse", "publish": "serving", "rating": "outbox"}
@@ -372,22 +465,46 @@ def stage_volume(home: Path, stage: str) -> tuple[int | None, int | None]:
     target = home_path(outputs[stage], home)
     if not target.exists():
         return None, None
-    files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
-    return None, _size(files)
+    if target.is_file():
+        return _database_rows(target), target.stat().st_size
+    files = [p for p in target.rglob("*") if p.is_file()]
+    rows = sum(len(p.read_bytes().splitlines()) - 1 for p in files if p.suffix == ".csv")
+    return rows, _size(files)
+
+
+def _database_rows(path: Path) -> int | None:
+    """Rows in the tables of a DuckDB file (DuckDB's exact count kept per table)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute("select sum(estimated_size) from duckdb_tables()").fetchone()
+    except duckdb.Error:
+        return None
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 # --- the run ------------------------------------------------------------------------------------
 
 
+@dataclass
+class RunFigures:
+    """What one timed command adds up to, for the ratios."""
+
+    wall_s: float
+    gate: tuple[float, float] | None
+    fixed_overhead_s: float
+
+
 def timed_run(
     label: str, command: list[str], home: Path, log: Path, week: str, region: str | None = None
-) -> list[Measure]:
+) -> tuple[list[Measure], RunFigures]:
     """One edumon command: its total line, then one line per stage from its Dagster runs."""
     start = log_length(home)
     with dagster_runs(home) as runs:
-        total = run_command(label, command, log)
+        total, samples = run_sampled(label, command, log)
     total.rows = checked_rows(home, start, week, region)
-    walls, failed = stage_walls(home, runs), failed_stages(home, runs)
+    spans, failed = stage_spans(home, runs), failed_stages(home, runs)
     if failed:
         total.note = (
             total.note + "; " if total.note else ""
@@ -398,45 +515,87 @@ def timed_run(
         line = Measure(f"  {stage}")
         if stage not in stages:
             line.note = "not available (no asset registered in pipelines/definitions.py)"
-        elif stage in walls:
-            line.wall_s = walls[stage]
+        elif stage in spans:
+            line.wall_s, line.cpu_s = _union_length(spans[stage]), cpu_during(samples, spans[stage])
             line.note = "FAILED (see the Dagster run)" if stage in failed else ""
             ingest = stage == "ingest + gate"
-            line.rows, line.bytes = (total.rows, None) if ingest else stage_volume(home, stage)
+            line.rows, line.bytes = (total.rows, total.bytes) if ingest else stage_volume(home, stage)
         else:
             line.note = "registered, no step ran"
         lines.append(line)
-    stepped = sum(walls.values())
-    overhead = max(0.0, (total.wall_s or 0.0) - stepped)
-    lines.append(Measure("  Dagster/process overhead", overhead, note="wall − steps"))
-    return lines
+    gate = gate_seconds(home, runs)
+    validation = Measure("    of which GE gates (validation)", note="not reported in the ingest's metadata")
+    if gate:
+        validation.wall_s, validation.cpu_s, validation.note = gate[0], gate[1], "summed over files"
+    lines.insert(2, validation)
+    wall = total.wall_s or 0.0
+    stepped = _union_length([span for stage_spans_ in spans.values() for span in stage_spans_])
+    dagster_overhead = max(0.0, wall - stepped)
+    dbt_wall = _union_length(spans.get("dbt build + tests", []))
+    dbt_overhead = max(0.0, dbt_wall - dbt_node_seconds(home, runs)) if dbt_wall else 0.0
+    lines.append(Measure("  Dagster/process overhead", dagster_overhead, note="wall outside any step"))
+    lines.append(Measure("  dbt fixed overhead", dbt_overhead, note="dbt step outside models and tests"))
+    return lines, RunFigures(wall, gate, dagster_overhead + dbt_overhead)
 
 
-def benchmark(home: Path, preset: str, scale: float, weeks: int, regions: set[str] | None = None) -> Report:
+def benchmark(
+    home: Path,
+    preset: str,
+    scale: float,
+    weeks: int,
+    regions: set[str] | None = None,
+    landing: Path | None = None,
+) -> Report:
     home.mkdir(parents=True, exist_ok=True)
     work, log = home / "_bench", home / "_bench" / "commands.log"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    generate(preset, scale, weeks, work / "generated", log)
-    by_week = split_by_week(work / "generated", work / "weeks", regions)
-    report = Report(preset, list(by_week))
+    if landing is None:
+        generate(preset, scale, weeks, work / "generated", log, regions)
+        by_week = split_by_week(work / "generated", work / "weeks", regions)
+    else:
+        by_week = split_by_week(landing, work / "weeks", regions, link=True, weeks=weeks)
+    report = Report(preset if scale == 1.0 else f"{preset} × {scale:g}", list(by_week))
+    runs: list[tuple[Measure, RunFigures]] = []
     for index, (week, files) in enumerate(by_week.items(), start=1):
         floor = measure_floor(f"floor, week {index} ({week}): DuckDB reads every landing byte", files)
         report.rows.append(floor)
         label = f"week {index} ({week}) `edumon run`" + (" (second week alone)" if index == 2 else "")
         command = edumon("run", "--landing", str(work / "weeks" / week), "--home", str(home))
-        lines = timed_run(label, command, home, log, week)
+        lines, figures = timed_run(label, command, home, log, week)
         lines[0].bytes = floor.bytes
+        lines[1].bytes = floor.bytes
         report.rows.extend(lines)
-        if floor.wall_s:
-            report.ratios[f"week {index} run / floor"] = (lines[0].wall_s or 0.0) / floor.wall_s
-    report.rows.extend(backfill(home, by_week, log))
+        runs.append((floor, figures))
+    backfill_lines, backfill_figures = backfill(home, by_week, log)
+    report.rows.extend(backfill_lines)
     report.peak_rss_mb = max((m.peak_rss_mb or 0.0) for m in report.rows)
+    report.ratios = ratios(runs, report.peak_rss_mb, backfill_lines[0].label, backfill_figures)
     return report
 
 
-def backfill(home: Path, by_week: dict[str, list[Path]], log: Path) -> list[Measure]:
+def ratios(
+    runs: list[tuple[Measure, RunFigures]], peak_rss_mb: float, backfill_label: str, backfill: RunFigures
+) -> dict[str, float]:
+    """The figures issue 7 sets targets for (TARGETS), from the last week's run unless noted."""
+    floor, last = runs[-1]
+    result = {f"week {i} run / floor": f.wall_s / m.wall_s for i, (m, f) in enumerate(runs, 1) if m.wall_s}
+    if floor.wall_s:
+        result["weekly run / floor"] = last.wall_s / floor.wall_s
+        if last.gate:
+            result["validation (GE gates) / floor"] = last.gate[0] / floor.wall_s
+    if last.wall_s:
+        result["fixed Dagster + dbt overhead share"] = last.fixed_overhead_s / last.wall_s
+    result["peak resident memory GB"] = peak_rss_mb / 1024
+    if BACKFILL_REGION in backfill_label:
+        result["RU-MOW region-week backfill s"] = backfill.wall_s
+    if len(runs) > 1 and runs[0][1].wall_s:
+        result["last week / first week run"] = last.wall_s / runs[0][1].wall_s
+    return result
+
+
+def backfill(home: Path, by_week: dict[str, list[Path]], log: Path) -> tuple[list[Measure], RunFigures]:
     from pipelines.ingest.files import classify
 
     week, files = list(by_week.items())[-1]
@@ -446,9 +605,11 @@ def backfill(home: Path, by_week: dict[str, list[Path]], log: Path) -> list[Meas
         sizes[region] = sizes.get(region, 0) + path.stat().st_size
     region = BACKFILL_REGION if BACKFILL_REGION in sizes else max(sizes, key=lambda r: sizes[r])
     command = edumon("backfill", "--from", week, "--to", week, "--region", region, "--home", str(home))
-    lines = timed_run(f"backfill {region} {week} (one region-week)", command, home, log, week, region)
+    lines, figures = timed_run(
+        f"backfill {region} {week} (one region-week)", command, home, log, week, region
+    )
     lines[0].bytes = sizes[region]
-    return lines
+    return lines, figures
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -474,7 +635,13 @@ def render(report: Report) -> str:
         )
     lines.append("-" * len(header))
     lines.append(f"peak resident memory of the run (process tree, sampled): {report.peak_rss_mb:,.0f} MB")
-    lines.extend(f"{name}: {value:.1f}×" for name, value in report.ratios.items())
+    for name, value in report.ratios.items():
+        target = TARGETS.get(name)
+        verdict = (
+            "" if target is None else f"  (target ≤ {target:g}: {'met' if value <= target else 'NOT met'})"
+        )
+        lines.append(f"{name}: {value:.2f}{verdict}")
+    lines.extend(f"{name}: not measured in this run" for name in TARGETS if name not in report.ratios)
     return "\n".join(lines)
 
 
@@ -484,13 +651,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--home", type=Path, required=True, help="a fresh working home (landing, lake, …)")
     parser.add_argument("--preset", default="national", help="generator preset (demo for a small run)")
-    parser.add_argument("--scale", type=float, default=1.0, help="shrink the preset (generator support)")
-    parser.add_argument("--weeks", type=int, default=2, help="weeks to generate and run, one after the other")
+    parser.add_argument("--scale", type=float, default=1.0, help="shrink the national preset (0 < F ≤ 1)")
+    parser.add_argument("--weeks", type=int, default=2, help="weeks to run, one after the other")
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     parser.add_argument("--regions", help="comma-separated region codes: deliver only these (a smaller run)")
+    parser.add_argument(
+        "--landing", type=Path, help="files `edumon generate` already wrote: linked, not generated again"
+    )
     args = parser.parse_args(argv)
     regions = set(args.regions.split(",")) if args.regions else None
-    report = benchmark(args.home.resolve(), args.preset, args.scale, args.weeks, regions)
+    landing = args.landing.resolve() if args.landing else None
+    report = benchmark(args.home.resolve(), args.preset, args.scale, args.weeks, regions, landing)
     print(render(report))
     if args.json:
         args.json.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2), encoding="utf-8")

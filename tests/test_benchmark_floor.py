@@ -7,7 +7,19 @@ from pathlib import Path
 
 import xlsxwriter
 
-from benchmarks.national import STAGES, _union_length, count_rows, stage_of_step, step_packages
+from benchmarks.national import (
+    STAGES,
+    TARGETS,
+    RunFigures,
+    _union_length,
+    count_rows,
+    cpu_during,
+    ratios,
+    split_by_week,
+    stage_of_step,
+    step_packages,
+)
+from benchmarks.national import Measure as BenchMeasure
 from pipelines.config import load_config
 
 
@@ -64,3 +76,54 @@ def test_parallel_steps_count_once() -> None:
     """
     assert _union_length([(0.0, 4.0), (1.0, 3.0), (5.0, 6.0), (5.5, 7.0)]) == 6.0
     assert _union_length([]) == 0.0
+
+
+def test_stage_cpu_is_the_tree_cpu_inside_its_steps() -> None:
+    """A stage's CPU is the process tree's CPU during its steps, each sampling interval by overlap.
+
+    Matters because the table's per-stage CPU comes from this split (a run's steps share one
+    process tree). On failure: cpu_during mis-weights partial overlaps or counts a span twice.
+    """
+    samples = [(0.0, 0.0), (1.0, 1.0), (2.0, 1.5), (3.0, 3.5), (4.0, 3.5)]
+    assert cpu_during(samples, [(0.0, 4.0)]) == 3.5
+    assert cpu_during(samples, [(1.0, 3.0)]) == 2.5
+    assert cpu_during(samples, [(0.5, 1.5)]) == 0.5 + 0.25
+    assert cpu_during(samples, [(1.0, 2.0), (1.0, 2.0)]) == 0.5  # overlapping spans once
+    assert cpu_during(samples[:1], [(0.0, 4.0)]) == 0.0
+
+
+def test_landing_is_linked_by_week_and_left_in_place(tmp_path: Path) -> None:
+    """With --landing the harness hard-links the files into one folder per week (the last N weeks,
+    the named regions) and leaves the shared landing untouched.
+
+    Matters because the national landing is shared by several benchmarks. On failure: see
+    split_by_week's link mode in benchmarks/national.py.
+    """
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for week in ("2026-W45", "2026-W46", "2026-W47"):
+        for region in ("RU-SMO", "RU-KB"):
+            (landing / f"sferum_orgs_{region}_{week}.csv").write_text("x\n", encoding="utf-8")
+    by_week = split_by_week(landing, tmp_path / "weeks", {"RU-SMO"}, link=True, weeks=2)
+    assert list(by_week) == ["2026-W46", "2026-W47"]
+    assert all(len(files) == 1 and "RU-SMO" in files[0].name for files in by_week.values())
+    assert len(list(landing.iterdir())) == 6
+    assert by_week["2026-W47"][0].stat().st_nlink == 2
+
+
+def test_ratios_name_every_target() -> None:
+    """The ratios printed under the table use the names of TARGETS, from the last week's run.
+
+    On failure: a ratio was renamed without its target (or the reverse) in benchmarks/national.py.
+    """
+    floor = BenchMeasure("floor", wall_s=10.0)
+    first, last = RunFigures(60.0, (4.0, 4.0), 6.0), RunFigures(40.0, (2.0, 2.0), 2.0)
+    figures = ratios(
+        [(floor, first), (floor, last)], 2048.0, "backfill RU-MOW 2026-W47", RunFigures(15, None, 1)
+    )
+    assert set(TARGETS) <= set(figures)
+    assert figures["weekly run / floor"] == 4.0
+    assert figures["validation (GE gates) / floor"] == 0.2
+    assert figures["fixed Dagster + dbt overhead share"] == 0.05
+    assert figures["last week / first week run"] == 40.0 / 60.0
+    assert figures["peak resident memory GB"] == 2.0

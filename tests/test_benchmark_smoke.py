@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.national import STAGES, main
+from benchmarks.national import STAGES, TARGETS, main
 
 SMOKE_REGION = "RU-SMO"  # its students arrive as cp1251 CSV: the floor's transcoding path runs too
 
@@ -61,8 +61,18 @@ def test_harness_prints_the_table(smoke_run: tuple[str, dict[str, Any], int, Pat
         assert expected in printed, printed
     for stage in STAGES:
         assert printed.count(f"  {stage} ") == 2, printed  # the week's run and the backfill
+    assert printed.count("of which GE gates (validation)") == 2, printed
+    assert printed.count("dbt fixed overhead") == 2, printed
     assert "peak resident memory of the run" in printed
-    assert set(table["ratios"]) == {"week 1 run / floor"}
+    expected_ratios = {
+        "week 1 run / floor",
+        "weekly run / floor",
+        "fixed Dagster + dbt overhead share",
+        "peak resident memory GB",
+    }
+    assert expected_ratios <= set(table["ratios"]), table["ratios"]
+    for name in TARGETS:
+        assert f"{name}: " in printed, printed  # measured with its verdict, or "not measured"
     assert table["peak_rss_mb"] > 0
 
 
