@@ -494,6 +494,7 @@ class RunFigures:
     wall_s: float
     gate: tuple[float, float] | None
     fixed_overhead_s: float
+    cpu_s: float | None = None  # on a loaded machine CPU ratios are steadier than wall ratios
 
 
 def timed_run(
@@ -535,7 +536,7 @@ def timed_run(
     dbt_overhead = max(0.0, dbt_wall - dbt_node_seconds(home, runs)) if dbt_wall else 0.0
     lines.append(Measure("  Dagster/process overhead", dagster_overhead, note="wall outside any step"))
     lines.append(Measure("  dbt fixed overhead", dbt_overhead, note="dbt step outside models and tests"))
-    return lines, RunFigures(wall, gate, dagster_overhead + dbt_overhead)
+    return lines, RunFigures(wall, gate, dagster_overhead + dbt_overhead, total.cpu_s)
 
 
 def benchmark(
@@ -545,6 +546,7 @@ def benchmark(
     weeks: int,
     regions: set[str] | None = None,
     landing: Path | None = None,
+    floor_only: bool = False,
 ) -> Report:
     home.mkdir(parents=True, exist_ok=True)
     work, log = home / "_bench", home / "_bench" / "commands.log"
@@ -557,6 +559,12 @@ def benchmark(
     else:
         by_week = split_by_week(landing, work / "weeks", regions, link=True, weeks=weeks)
     report = Report(preset if scale == 1.0 else f"{preset} × {scale:g}", list(by_week))
+    if floor_only:
+        for index, (week, files) in enumerate(by_week.items(), start=1):
+            report.rows.append(
+                measure_floor(f"floor, week {index} ({week}): DuckDB reads every landing byte", files)
+            )
+        return report
     runs: list[tuple[Measure, RunFigures]] = []
     for index, (week, files) in enumerate(by_week.items(), start=1):
         floor = measure_floor(f"floor, week {index} ({week}): DuckDB reads every landing byte", files)
@@ -585,6 +593,10 @@ def ratios(
         result["weekly run / floor"] = last.wall_s / floor.wall_s
         if last.gate:
             result["validation (GE gates) / floor"] = last.gate[0] / floor.wall_s
+    if floor.cpu_s and last.cpu_s:
+        result["weekly run / floor, CPU"] = last.cpu_s / floor.cpu_s
+        if last.gate:
+            result["validation (GE gates) / floor, CPU"] = last.gate[1] / floor.cpu_s
     if last.wall_s:
         result["fixed Dagster + dbt overhead share"] = last.fixed_overhead_s / last.wall_s
     result["peak resident memory GB"] = peak_rss_mb / 1024
@@ -658,10 +670,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--landing", type=Path, help="files `edumon generate` already wrote: linked, not generated again"
     )
+    parser.add_argument(
+        "--floor-only", action="store_true", help="only the floor of each week (no pipeline run)"
+    )
     args = parser.parse_args(argv)
     regions = set(args.regions.split(",")) if args.regions else None
     landing = args.landing.resolve() if args.landing else None
-    report = benchmark(args.home.resolve(), args.preset, args.scale, args.weeks, regions, landing)
+    home = args.home.resolve()
+    report = benchmark(home, args.preset, args.scale, args.weeks, regions, landing, args.floor_only)
     print(render(report))
     if args.json:
         args.json.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2), encoding="utf-8")
