@@ -188,8 +188,9 @@ def test_a_regional_analyst_sees_only_their_region(superset_home: Path, admin: A
 
 def test_dashboards_render_without_error_panels(superset_home: Path, admin: Any) -> None:
     """Headless Chromium logs in through the login form, opens each of the five dashboards, waits
-    for every chart, finds no error alert in the DOM and saves a full-page screenshot under
-    artifacts/screenshots/.
+    for every chart, finds no error alert in the DOM, saves a full-page screenshot under
+    artifacts/screenshots/ and finds every chart drawn: shapes, rows or a number in the DOM, no
+    "No results" state, and colours inside each chart's body in the saved image.
 
     Matters because the API can answer while the front end fails (a wrong viz param, a map
     code). On failure: open the screenshot named in the message, and the chart's error text.
@@ -209,7 +210,10 @@ def test_dashboards_render_without_error_panels(superset_home: Path, admin: Any)
             assert not shot.errors, (
                 f"«{dashboard['dashboard_title']}» shows errors {shot.errors}; see {target}"
             )
-            assert shot.charts == len(charts) and target.stat().st_size > browser.BLANK_PAGE_BYTES, target
+            assert shot.charts == len(charts), f"{shot.charts} of {len(charts)} charts on {target}"
+            assert not shot.undrawn, (
+                f"«{dashboard['dashboard_title']}» has charts without content {shot.undrawn}; see {target}"
+            )
 
 
 def test_sync_deletes_a_chart_removed_from_the_bundle(

@@ -111,7 +111,7 @@ class Page:
             time.sleep(0.5)
         raise BrowserError(f"timed out after {timeout_seconds} s waiting for {what}")
 
-    def capture(self, width: int, height: int) -> bytes:
+    def resize(self, width: int, height: int) -> None:
         self.send(
             "Emulation.setDeviceMetricsOverride",
             width=width,
@@ -119,21 +119,26 @@ class Page:
             deviceScaleFactor=1,
             mobile=False,
         )
-        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+
+    def capture(self) -> bytes:
+        """The viewport as PNG. Never `captureBeyondViewport`: it resizes the page for the capture,
+        and Superset answers a resize by redrawing its grid blank (the captures seen in CI)."""
+        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
         return base64.b64decode(shot["data"])
 
-    def screenshot(self, path: Path, width: int, height: int, timeout_seconds: float = 30) -> None:
+    def screenshot(self, path: Path, timeout_seconds: float = 30) -> bytes:
         """Save a screenshot once two consecutive captures are identical: charts animate in
         (ECharts draws lines over about a second), so the first frame can show half a line."""
         deadline = time.monotonic() + timeout_seconds
-        previous = self.capture(width, height)
+        previous = self.capture()
         while time.monotonic() < deadline:
-            current = self.capture(width, height)
+            current = self.capture()
             if current == previous:
                 break
             previous = current
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(previous)
+        return previous
 
 
 @contextmanager
@@ -160,13 +165,7 @@ def open_page(width: int = 1600, height: int = 1200, timeout_seconds: float = 30
             with connect(page_url, max_size=None, open_timeout=timeout_seconds) as tab:
                 page = Page(tab)
                 page.send("Page.enable")
-                page.send(
-                    "Emulation.setDeviceMetricsOverride",
-                    width=width,
-                    height=height,
-                    deviceScaleFactor=1,
-                    mobile=False,
-                )
+                page.resize(width, height)
                 yield page
     finally:
         process.terminate()
@@ -212,21 +211,89 @@ class DashboardShot:
     path: Path
     charts: int
     errors: list[str]
+    undrawn: list[str]  # charts showing an empty state or nothing, described by name
 
 
-# A full-page capture of a dashboard whose charts are drawn is well above this size; a capture
-# taken while Superset redraws the grid (seen on a loaded machine) is an empty grey page below it.
-BLANK_PAGE_BYTES = 60_000
+# What each chart shows, read from the DOM: a chart counts as drawn when it holds shapes (SVG
+# paths, ECharts' canvas, the country map's regions), table rows or a big number. Empty states
+# ("No results") and charts with nothing drawn are reported by name, so a failure says which one.
+CHART_CONTENT_SCRIPT = """
+Array.from(document.querySelectorAll('.chart-slice')).map(slice => {
+  const canvases = Array.from(slice.querySelectorAll('canvas')).filter(c => c.width * c.height > 0);
+  const shapes = slice.querySelectorAll('svg path, svg rect, svg circle').length;
+  const rows = slice.querySelectorAll('tbody tr').length;
+  const bigNumber = Array.from(slice.querySelectorAll('.header-line')).some(e => e.innerText.trim());
+  const text = (slice.innerText || '').replace(/\\s+/g, ' ').trim();
+  return {
+    name: slice.getAttribute('data-test-chart-name') || '',
+    viz: slice.getAttribute('data-test-viz-type') || '',
+    drawn: canvases.length > 0 || shapes > 0 || rows > 0 || bigNumber,
+    empty: /No results|Нет результатов|Нет данных для отображения/.test(text),
+    summary: `canvas=${canvases.length} shapes=${shapes} rows=${rows} text=${text.slice(0, 80)}`,
+  };
+})
+"""
+# The saved image itself is checked too (a capture can catch the grid's blank redraw while the DOM
+# is fine): the browser decodes the PNG and counts the colours inside each chart's body; a drawn
+# chart (anti-aliased text, shapes) has dozens, a blank body one or two.
+IMAGE_COLOURS_SCRIPT = """
+(async () => {
+  const image = new Image();
+  image.src = 'data:image/png;base64,PNG_BASE64';
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  return Array.from(document.querySelectorAll('.chart-slice')).map(slice => {
+    const body = slice.querySelector('.dashboard-chart') || slice;
+    const box = body.getBoundingClientRect();
+    const x = Math.max(0, Math.floor(box.left + window.scrollX));
+    const y = Math.max(0, Math.floor(box.top + window.scrollY));
+    const w = Math.min(image.width - x, Math.floor(box.width));
+    const h = Math.min(image.height - y, Math.floor(box.height));
+    const colours = new Set();
+    if (w > 0 && h > 0) {
+      const data = context.getImageData(x, y, w, h).data;
+      for (let i = 0; i < data.length && colours.size < 64; i += 4 * 5) {
+        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      }
+    }
+    return [slice.getAttribute('data-test-chart-name') || '', colours.size];
+  });
+})()
+"""
+MIN_CHART_COLOURS = 8
+START_HEIGHT = 1200
 SCREENSHOT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ChartContent:
+    name: str
+    viz: str
+    drawn: bool
+    empty: bool
+    summary: str
+
+    def describe(self) -> str:
+        state = "empty state" if self.empty else "nothing drawn"
+        return f"«{self.name}» ({self.viz}): {state}; {self.summary}"
+
+
+def chart_contents(page: Page) -> list[ChartContent]:
+    return [ChartContent(**item) for item in page.evaluate(CHART_CONTENT_SCRIPT) or []]
 
 
 def screenshot_dashboard(
     page: Page, url: str, path: Path, expected_charts: int, timeout_seconds: float = 120, width: int = 1600
 ) -> DashboardShot:
-    """Screenshot a dashboard; a capture of the blank redraw is taken again (bounded attempts)."""
+    """Screenshot a dashboard once every chart shows content before and after the capture; a
+    capture taken while Superset redraws the grid (seen on a loaded machine) is taken again."""
     shot = _screenshot_once(page, url, path, expected_charts, timeout_seconds, width)
     for _ in range(SCREENSHOT_ATTEMPTS - 1):
-        if path.stat().st_size > BLANK_PAGE_BYTES:
+        if not shot.undrawn:
             break
         shot = _screenshot_once(page, url, path, expected_charts, timeout_seconds, width)
     return shot
@@ -236,6 +303,7 @@ def _screenshot_once(
     page: Page, url: str, path: Path, expected_charts: int, timeout_seconds: float, width: int
 ) -> DashboardShot:
     """Open a dashboard, wait until every chart finished loading, screenshot the whole page."""
+    page.resize(width, START_HEIGHT)  # the previous dashboard's tall viewport would pad this page
     page.navigate(url)
     count = f"document.querySelectorAll('{CHART_SELECTOR}').length"
     page.wait_for(f"{count} >= {expected_charts}", timeout_seconds, f"{expected_charts} charts on {url}")
@@ -245,17 +313,48 @@ def _screenshot_once(
     errors = page.evaluate(
         f'Array.from(document.querySelectorAll("{ERROR_SELECTORS}")).map(e => e.innerText.slice(0, 300))'
     )
-    height = int(page.evaluate("Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"))
-    # Resizing the viewport to the page's height makes Superset lay out and redraw every chart:
-    # resize first, then wait for the charts again, so the capture never shows the blank redraw.
-    page.capture(width, max(height, 800))
+    # The viewport is made as tall as the page, so one capture holds the whole dashboard. Superset
+    # lays out and redraws every chart on a resize: wait for the charts again afterwards.
+    _fit_viewport_to_page(page, width)
     page.wait_for(f"{count} >= {expected_charts}", timeout_seconds, f"{expected_charts} charts after resize")
     page.wait_for(idle, timeout_seconds, f"the charts of {url} to redraw after resize")
-    page.wait_for(
-        "document.querySelectorAll('.chart-container canvas, .chart-container svg, "
-        ".chart-container table, .chart-container .header-line').length > 0",
-        timeout_seconds,
-        f"chart content drawn on {url}",
-    )
-    page.screenshot(path, width, max(height, 800))
-    return DashboardShot(path=path, charts=charts, errors=list(errors or []))
+    _wait_for_drawn_charts(page, timeout_seconds)
+    image = page.screenshot(path)
+    undrawn = [chart.describe() for chart in chart_contents(page) if chart.empty or not chart.drawn]
+    undrawn += [
+        f"«{name}»: blank in the screenshot ({colours} colours)"
+        for name, colours in image_colours(page, image)
+        if colours < MIN_CHART_COLOURS
+    ]
+    return DashboardShot(path=path, charts=charts, errors=list(errors or []), undrawn=undrawn)
+
+
+PAGE_HEIGHT_SCRIPT = "Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+
+
+def _fit_viewport_to_page(page: Page, width: int, attempts: int = 3) -> None:
+    """Resize the viewport to the page's height until the height no longer changes."""
+    height = 0
+    for _ in range(attempts):
+        wanted = max(int(page.evaluate(PAGE_HEIGHT_SCRIPT)), 800)
+        if wanted == height:
+            return
+        height = wanted
+        page.resize(width, height)
+        time.sleep(1)  # let the layout settle before measuring again
+
+
+def image_colours(page: Page, png: bytes) -> list[tuple[str, int]]:
+    """(chart name, distinct colours inside its body) in a screenshot of the current page."""
+    script = IMAGE_COLOURS_SCRIPT.replace("PNG_BASE64", base64.b64encode(png).decode("ascii"))
+    return [(str(name), int(colours)) for name, colours in page.evaluate(script) or []]
+
+
+def _wait_for_drawn_charts(page: Page, timeout_seconds: float) -> None:
+    """Wait until every chart has drawn something (or shows an empty state, reported later);
+    bounded, as a chart that never draws is reported by the caller."""
+    deadline = time.monotonic() + min(timeout_seconds, 30)
+    while time.monotonic() < deadline:
+        if all(chart.drawn or chart.empty for chart in chart_contents(page)):
+            return
+        time.sleep(0.5)
