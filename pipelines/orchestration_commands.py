@@ -2,6 +2,10 @@
 
 Runs are executed with `execute_job` against the job of `pipelines.definitions` and the
 persistent instance in `{home}/dagster` (DAGSTER_HOME), so each shows in the UI's run history.
+Every run executes in this process (in-process executor: the definitions are imported once per
+command, not once per step), and ingest is one run per batch of region-weeks (`plan_ingest_runs`):
+a week's regions that are neighbours in the partition order and delivered the same datasets load in
+one run over a partition range, since Dagster's cost is per run and per step, not per partition.
 
 Extension point for the later stages: after ingest, `edumon run` materialises every asset of
 the Definitions downstream of the ingest assets (dbt → publish → rating → dashboards) through the
@@ -16,10 +20,11 @@ import argparse
 import os
 import subprocess
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import home_dir, load_config
+from pipelines.config import home_dir, load_config, region_codes
 from pipelines.ingest import load_log
 from pipelines.ingest.files import scan_landing
 from pipelines.ingest.load import Home
@@ -39,6 +44,11 @@ telemetry:
   enabled: false
 """
 DOWNSTREAM_JOB = "after_ingest"
+COMMAND_TAG = "edumon/command"
+WEEK_TAG = "edumon/week"
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+_RESOLVED: dict[str, Any] = {}
 
 
 def prepare_instance(home: Path) -> Any:
@@ -69,6 +79,12 @@ def inventory_job_def() -> Any:
 
 def downstream_job_def() -> Any:
     """All assets downstream of ingest, as one job (None while no stage registered any)."""
+    if DOWNSTREAM_JOB not in _RESOLVED:  # resolved once per process, not once per call
+        _RESOLVED[DOWNSTREAM_JOB] = _resolve_downstream_job()
+    return _RESOLVED[DOWNSTREAM_JOB]
+
+
+def _resolve_downstream_job() -> Any:
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -82,7 +98,9 @@ def downstream_job_def() -> Any:
     downstream = (after_ingest.upstream() - sources.upstream()).resolve(graph)
     if not downstream:
         return None
-    job = dg.define_asset_job(DOWNSTREAM_JOB, selection=dg.AssetSelection.assets(*downstream))
+    job = dg.define_asset_job(
+        DOWNSTREAM_JOB, selection=dg.AssetSelection.assets(*downstream), executor_def=dg.in_process_executor
+    )
     return dg.Definitions(
         assets=defs.assets, asset_checks=defs.asset_checks, resources=defs.resources, jobs=[job]
     ).resolve_job_def(DOWNSTREAM_JOB)
@@ -92,19 +110,54 @@ def _run_config(home: Path) -> dict[str, Any]:
     return {"resources": {"edumon": {"config": {"home": str(home)}}}}
 
 
-def run_ingest_partition(instance: Any, home: Path, week: str, region: str, datasets: list[str]) -> bool:
+@dataclass(frozen=True)
+class IngestRun:
+    """Region-weeks loaded by one Dagster run: one week, regions adjacent in the partition order
+    (so the run's partition range holds exactly them) that delivered the same datasets."""
+
+    week: str
+    regions: tuple[str, ...]
+    datasets: tuple[str, ...]
+
+    def tags(self, job: Any) -> dict[str, str]:
+        """One region: the partition's tags (as the UI sets them); several: a partition range."""
+        from pipelines.ingest.assets import partition_key
+
+        first, last = partition_key(self.week, self.regions[0]), partition_key(self.week, self.regions[-1])
+        if first == last:
+            return dict(job.get_tags_for_partition_key(first, None))
+        return {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)}
+
+
+def plan_ingest_runs(by_partition: dict[tuple[str, str], list[str]]) -> list[IngestRun]:
+    """The fewest runs whose partition ranges cover exactly the delivered region-weeks."""
+    order = {code: index for index, code in enumerate(region_codes())}
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (week, region), datasets in by_partition.items():
+        groups.setdefault((week, tuple(sorted(set(datasets)))), []).append(region)
+    runs: list[IngestRun] = []
+    for (week, delivered), regions in groups.items():
+        block: list[str] = []
+        for region in sorted(regions, key=order.__getitem__):
+            if block and order[region] != order[block[-1]] + 1:
+                runs.append(IngestRun(week, tuple(block), delivered))
+                block = []
+            block.append(region)
+        runs.append(IngestRun(week, tuple(block), delivered))
+    return sorted(runs, key=lambda run: (run.week, order[run.regions[0]]))
+
+
+def run_ingest(instance: Any, home: Path, run: IngestRun) -> bool:
     import dagster as dg
 
-    from pipelines.ingest.assets import ingest_key, partition_key
+    from pipelines.ingest.assets import ingest_key
 
-    job = ingest_job_def()
-    key = partition_key(week, region)
     result = dg.execute_job(
         dg.reconstructable(ingest_job_def),
         instance=instance,
         run_config=_run_config(home),
-        tags={**job.get_tags_for_partition_key(key, None), "edumon/command": "run"},
-        asset_selection=[ingest_key(d) for d in datasets],
+        tags={**run.tags(ingest_job_def()), COMMAND_TAG: "run", WEEK_TAG: run.week},
+        asset_selection=[ingest_key(d) for d in run.datasets],
     )
     return bool(result.success)
 
@@ -142,8 +195,8 @@ def run_downstream(instance: Any, home: Path, partitions: set[tuple[str, str]]) 
     weeks = sorted({week for week, _ in partitions})
     tags = {
         "edumon/writes-warehouse": "true",
-        "dagster/asset_partition_range_start": weeks[0],
-        "dagster/asset_partition_range_end": weeks[-1],
+        ASSET_PARTITION_RANGE_START_TAG: weeks[0],
+        ASSET_PARTITION_RANGE_END_TAG: weeks[-1],
     }
     run_config = {
         **_run_config(home),
@@ -189,7 +242,7 @@ def ingest_everything(
     region: str | None = None,
     downstream: str = "changed",
 ) -> dict[str, Any]:
-    """One ingest run per region-week with files in landing, then inventory, then downstream.
+    """Ingest runs over the region-weeks with files in landing, then inventory, then downstream.
 
     `downstream`: "changed" rebuilds the weeks whose loads changed (a re-run over the same files
     leaves the marts as they are), "all" every touched week (a backfill), "none" stops after ingest.
@@ -203,10 +256,8 @@ def ingest_everything(
         if (weeks is None or item.week in weeks) and (region is None or item.region == region):
             by_partition.setdefault(item.partition, []).append(item.dataset)
     runs = Counter[str]()
-    for (week, reg), datasets in sorted(by_partition.items()):
-        # fgis_orgs first: it is the organisation registry the other gates check ИНН against
-        ordered = sorted(datasets, key=lambda d: (d != "fgis_orgs", d))
-        runs["success" if run_ingest_partition(instance, home_root, week, reg, ordered) else "failed"] += 1
+    for run in plan_ingest_runs(by_partition):
+        runs["success" if run_ingest(instance, home_root, run) else "failed"] += 1
     run_inventory(instance, home_root)
     entries = load_log.read_entries(home.lake)[start:]
     rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
