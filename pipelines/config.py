@@ -47,6 +47,13 @@ class Paths(Strict):
     superset: str = "superset"
 
 
+class Warehouse(Strict):
+    """DuckDB settings of the dbt build: a memory limit with a spill folder (relative to the home)."""
+
+    memory_limit: str = Field(default="6GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    temp_directory: str = "tmp/duckdb"
+
+
 class Calendar(Strict):
     first_week: str
     last_week: str
@@ -252,6 +259,7 @@ class Project(Strict):
 class Config(Strict):
     project: Project
     paths: Paths
+    warehouse: Warehouse = Warehouse()
     calendar: Calendar
     schedules: Schedules
     privacy: Privacy

@@ -1,8 +1,10 @@
 {#- Keep one row per week and key: the lake keeps every accepted file's rows (STYLE.md 1), so the
     same key may arrive from two partitions of a week (two regions, a corrected file). The latest
     load wins (load log checked_at), then `order_first` (e.g. the latest enrolment), then the last
-    row of the file. -#}
-{% macro dedupe_latest(relation, key_columns, order_first=none) -%}
+    row of the file. Reads only the run's lake partitions (lake_partitions_in_run, widened by
+    `partitions`, its keyword arguments) unless `all_weeks` (a history bootstrap); the week filter sits before the window, whose partitions
+    are weeks, so it changes nothing but the files read. -#}
+{% macro dedupe_latest(relation, key_columns, order_first=none, all_weeks=false, partitions={}) -%}
     select deduped.* from (
         select
             rows_.*,
@@ -13,7 +15,10 @@
                     loads.loaded_at desc,
                     rows_.source_row desc
             ) as row_rank_
-        from {{ relation }} as rows_
+        from (
+            select * from {{ relation }}
+            {% if not all_weeks %}where {{ lake_partitions_in_run(**partitions) }}{% endif %}
+        ) as rows_
         left join (
             select load_id, max(checked_at) as loaded_at
             from {{ ref('stg_lake__loads') }}

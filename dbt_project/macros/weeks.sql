@@ -37,3 +37,50 @@
     {%- endfor -%}
     {{ starts | max }}
 {%- endmacro %}
+
+{#- The region a run rebuilds: edumon:region names one region code (a region-week backfill), `all`
+    (the default) every region. In region mode staging reads only that region's lake partitions and
+    the marts replace only its rows (and the country rows, recomputed from every region's rows). -#}
+{% macro run_region() -%}
+    {{ return(var("edumon:region", "all")) }}
+{%- endmacro %}
+
+{% macro is_region_run() -%}
+    {{ return(run_region() != "all") }}
+{%- endmacro %}
+
+{#- True for every row in a full run; in region mode only for the run's region. -#}
+{% macro region_in_run(column='region_code') -%}
+    {%- if is_region_run() -%}{{ column }} = '{{ run_region() }}'{%- else -%}true{%- endif -%}
+{%- endmacro %}
+
+{#- The lake partitions a run reads: the run's weeks (and region). On the hive columns `week` and
+    `region`, DuckDB skips every other partition's file (partition pruning), so a week's build costs
+    the same in week 1 and week 52. `weeks_before` / `weeks_after` widen the range for windows that
+    reach into neighbouring weeks; `all_regions` reads every region (small datasets whose country
+    figure is not a sum of the regions', e.g. the E1 median). -#}
+{% macro lake_partitions_in_run(weeks_before=0, weeks_after=0, all_regions=false) -%}
+    week between '{{ shift_week_label(var("edumon:min_week"), -1 * weeks_before) }}'
+        and '{{ shift_week_label(var("edumon:max_week"), weeks_after) }}'
+    {%- if not all_regions %} and {{ region_in_run('region') }}{% endif %}
+{%- endmacro %}
+
+{#- An ISO week label moved by `weeks` weeks (the open bounds 0000-W00 / 9999-W99 stay as they are). -#}
+{% macro shift_week_label(label, weeks) -%}
+    {%- set parts = label.split("-W") -%}
+    {%- set year = parts[0] | int -%}
+    {%- if weeks == 0 or year < 1 or year > 9998 -%}
+        {{ label }}
+    {%- else -%}
+        {%- set dt = modules.datetime -%}
+        {%- set monday = dt.date.fromisocalendar(year, parts[1] | int, 1) + dt.timedelta(days=7 * weeks) -%}
+        {%- set iso = monday.isocalendar() -%}
+        {{ "%04d-W%02d" | format(iso[0], iso[1]) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The unique key of the incremental marts: a full run replaces its weeks; a region run replaces
+    only (week, region) — its region's rows and the country rows (region_code RU). -#}
+{% macro mart_unique_key() -%}
+    {{ return(['week', 'region_code'] if is_region_run() else 'week') }}
+{%- endmacro %}

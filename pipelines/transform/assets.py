@@ -31,6 +31,7 @@ from pipelines.transform.project import (
     dbt_vars,
     home_environment,
     prepare_manifest,
+    region_of_run,
 )
 from pipelines.weeks import week_range
 
@@ -94,9 +95,10 @@ def _manifest() -> Any:
     pool="warehouse",  # DuckDB has one writer: runs that write warehouse.duckdb never overlap
 )
 def edumon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` (models, then their tests) for the partition range of the run."""
+    """`dbt build` (models, then their tests) for the partition range (and tagged region) of the run."""
     weeks = context.partition_key_range
-    variables = dbt_vars(min_week=weeks.start, max_week=weeks.end)
+    region = region_of_run(dict(context.run.tags))
+    variables = dbt_vars(min_week=weeks.start, max_week=weeks.end, region=region)
     # profiles.yml and the sources read the home's warehouse and lake from the environment, which
     # DbtCliResource hands to the dbt process.
     os.environ.update(home_environment())

@@ -14,23 +14,34 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config
+from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 VAR_PREFIX = "edumon:"
 ALL_WEEKS = ("0000-W00", "9999-W99")  # week bounds of a full build
+ALL_REGIONS = "all"  # edumon:region of a run over every region
+# A Dagster run tagged with one region code rebuilds only that region's rows of its weeks (plus the
+# country rows): `edumon backfill --region R` sets it (docs/architecture.md «Region runs»).
+REGION_TAG = "edumon/region"
 
 
 def dbt_vars(
-    config: Config | None = None, *, min_week: str | None = None, max_week: str | None = None
+    config: Config | None = None,
+    *,
+    min_week: str | None = None,
+    max_week: str | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """dbt vars (namespaced `edumon:`) from the configuration and the run's week bounds."""
+    """dbt vars (namespaced `edumon:`) from the configuration, the run's week bounds and region."""
     config = config or load_config()
     thresholds = config.thresholds.model_dump()
+    if region and region != ALL_REGIONS and region not in region_codes():
+        raise ValueError(f"unknown region {region!r} for a region run")
     values: dict[str, Any] = {
         "min_week": min_week or ALL_WEEKS[0],
         "max_week": max_week or ALL_WEEKS[1],
+        "region": region or ALL_REGIONS,
         "first_week": config.calendar.first_week,
         "last_week": config.calendar.last_week,
         **thresholds,
@@ -44,14 +55,24 @@ def dbt_vars(
     return {VAR_PREFIX + key: value for key, value in values.items()}
 
 
+def region_of_run(tags: dict[str, str]) -> str | None:
+    """The one region a run's tags name (REGION_TAG), or None for every region."""
+    region = tags.get(REGION_TAG)
+    return region if region and region != ALL_REGIONS else None
+
+
 def home_environment(home: str | Path | None = None) -> dict[str, str]:
-    """The variables profiles.yml and the dbt sources read: the home's warehouse and lake."""
+    """The variables profiles.yml and the dbt sources read: the home's warehouse, lake and spill folder."""
     base = home_dir(home)
-    paths = load_config().paths
+    config = load_config()
+    temp_directory = base / config.warehouse.temp_directory
+    temp_directory.mkdir(parents=True, exist_ok=True)
     return {
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "EDUMON_WAREHOUSE": str(base / paths.warehouse),
-        "EDUMON_LAKE": str(base / paths.lake),
+        "EDUMON_WAREHOUSE": str(base / config.paths.warehouse),
+        "EDUMON_LAKE": str(base / config.paths.lake),
+        "EDUMON_DUCKDB_MEMORY_LIMIT": config.warehouse.memory_limit,
+        "EDUMON_DUCKDB_TEMP_DIRECTORY": str(temp_directory),
     }
 
 
@@ -72,9 +93,11 @@ def run_dbt(
     *,
     min_week: str | None = None,
     max_week: str | None = None,
+    region: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command on a home with the configuration's vars; output is captured."""
-    command = [dbt_executable(), *args, "--vars", json.dumps(dbt_vars(min_week=min_week, max_week=max_week))]
+    variables = dbt_vars(min_week=min_week, max_week=max_week, region=region)
+    command = [dbt_executable(), *args, "--vars", json.dumps(variables)]
     return subprocess.run(
         command, cwd=DBT_PROJECT_DIR, env=dbt_env(home), capture_output=True, text=True, check=False
     )

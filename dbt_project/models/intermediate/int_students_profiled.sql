@@ -4,26 +4,29 @@ with weeks as (
     select * from {{ ref('int_weeks') }}
 ),
 
-all_weeks as (
-    -- First appearance of each student and of each region's student list, over the whole lake:
-    -- a student new in the week was entered since the previous snapshot.
-    select
-        week,
-        region_code,
-        student_id,
-        min(week) over (partition by student_id) as first_seen_week,
-        min(week) over (partition by region_code) as region_first_week
-    from {{ ref('stg_gis__students') }}
+first_seen as (
+    -- First appearance of each student and of each region's student list, over the whole lake
+    -- (int_students_first_seen keeps it): a student new in the week was entered since the previous
+    -- snapshot; in the region's first delivered week everyone is new.
+    select student_id, min(first_seen_week) as first_seen_week
+    from {{ ref('int_students_first_seen') }}
+    group by student_id
+),
+
+region_first as (
+    select region_code, min(first_seen_week) as region_first_week
+    from {{ ref('int_students_first_seen') }}
+    group by region_code
 ),
 
 students as (
     select
         students.*,
-        all_weeks.first_seen_week,
-        all_weeks.region_first_week
+        first_seen.first_seen_week,
+        region_first.region_first_week
     from {{ ref('stg_gis__students') }} as students
-    inner join all_weeks
-        on students.week = all_weeks.week and students.student_id = all_weeks.student_id
+    left join first_seen on students.student_id = first_seen.student_id
+    left join region_first on students.region_code = region_first.region_code
     where {{ week_in_run('students.week') }}
 ),
 

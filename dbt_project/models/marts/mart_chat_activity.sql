@@ -1,3 +1,4 @@
+{{ config(unique_key=mart_unique_key()) }}
 -- Teachers' chats in Сферум (B1–B3): one row per week, level and unit, three columns per indicator.
 {%- set measures = ['B1', 'B2', 'B3'] %}
 select

@@ -1,8 +1,10 @@
+{{ config(unique_key=mart_unique_key()) }}
 -- Data quality of the deliveries: one row per week, region and dataset with the partition's current
 -- load state (loaded / replaced / rejected / missing …, reason, gate rule) and the region-week's
 -- timeliness, completeness and consistency shares.
 with loads as (
     select * from {{ ref('int_loads_current') }}
+    where {{ region_in_run('region_code') }}
 ),
 
 region_weeks as (

@@ -1,3 +1,4 @@
+{{ config(unique_key=mart_unique_key()) }}
 -- The long form every dashboard and the rating read: one row per week, level, unit and indicator.
 with valued as (
     select * from {{ ref('int_indicator_values') }}

@@ -1,6 +1,7 @@
 -- D1: the weekly rating of regions (protocol of 18.10.2022 p.11). Regions with a rejected or missing
 -- delivery are `no_data` with the reason, unranked and without a score (never a silent zero).
--- The previous week comes from this run when it is in the run, else from the mart's history.
+-- The previous week comes from this run when it is in the run, else from the mart's history. A
+-- region run recomputes one region's score and ranks it among the other regions' kept scores.
 with weeks as (
     select * from {{ ref('int_weeks') }}
 ),
@@ -9,6 +10,15 @@ scores as (
     select week, unit_id as region_code, score
     from {{ ref('int_unit_scores') }}
     where level = 'region'
+    {% if is_region_run() and is_incremental() %}
+        union all
+        select week, region_code, score
+        from {{ this }}
+        where
+            {{ week_in_run() }}
+            and region_code <> '{{ run_region() }}'
+            and score is not null
+    {% endif %}
 ),
 
 assessed as (
