@@ -334,3 +334,28 @@ def test_duckdb_types_map_to_sqlalchemy_types(duckdb_type: str, expected: str) -
     On failure: a DuckDB type name changed; extend _SQLALCHEMY_TYPES in ge_duckdb.py.
     """
     assert type(sqlalchemy_type(duckdb_type)).__name__ == expected
+
+
+def test_validate_arrow_reuses_its_checkpoint_over_each_new_table(tmp_path: Path) -> None:
+    """`validate_arrow` (the gate's path) validates the Arrow table it is given each time, although
+    its datasource and checkpoint are registered once per process, and stores a result per run.
+
+    Matters because a stale engine would keep reading the previous file's rows (a clean file could
+    pass on another file's verdict). On failure: check that validate_arrow releases the datasource
+    after each run (ge_duckdb.DuckDBDatasource.release) and re-lends PROCESS_KEY.
+    """
+    from pipelines.checks.ge_duckdb import validate_arrow
+
+    context = gx.get_context(mode="file", project_root_dir=tmp_path)
+    suite = gx.ExpectationSuite(name="arrow_reuse")
+    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="key"))
+    clean = pa.table({"key": ["a", "b", "c"]})
+    duplicated = pa.table({"key": ["a", "a", "a", "b", None]})
+    outcomes = [
+        validate_arrow(context, table, suite, result_format={"result_format": "BASIC"}, run_name=f"run{i}")
+        for i, table in enumerate((clean, duplicated, clean))
+    ]
+    assert [result.success for _, result in outcomes] == [True, False, True]
+    assert outcomes[1][1].results[0].result["unexpected_count"] == 3  # every row of a repeated value
+    assert len({str(identifier) for identifier, _ in outcomes}) == 3
+    assert list(tmp_path.glob("gx/uncommitted/data_docs/local_site/validations/arrow_reuse/**/*.html"))

@@ -18,16 +18,20 @@ Checkpoint, e.g. one with an UpdateDataDocsAction in a file context).
 from __future__ import annotations
 
 import builtins
+import functools
+import json
 import os
 import re
 import uuid
 from collections.abc import Generator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import great_expectations as gx
+import pyarrow as pa
 import sqlalchemy
 from duckdb_engine import ConnectionWrapper
 from great_expectations.core import ExpectationSuiteValidationResult
@@ -35,9 +39,10 @@ from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context import AbstractDataContext, FileDataContext
+from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 from great_expectations.datasource.fluent import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-from great_expectations.expectations.metrics import column_condition_partial
+from great_expectations.expectations.metrics import ColumnAggregateMetricProvider, column_condition_partial
 from great_expectations.expectations.metrics.column_map_metrics.column_values_match_regex import (
     ColumnValuesMatchRegex,
 )
@@ -58,10 +63,27 @@ _SHARED_PREFIX = "duckdb:///:memory:edumon_shared_"
 
 DuckDBSource = duckdb.DuckDBPyConnection | str | Path | None
 
+
+@dataclass(frozen=True)
+class _Lent:
+    """A connection lent to GE, and Arrow tables every GE cursor sees under their names."""
+
+    connection: duckdb.DuckDBPyConnection
+    arrow: Mapping[str, pa.Table] = field(default_factory=dict)
+
+    def cursor(self) -> ConnectionWrapper:
+        # A registered Arrow table belongs to the DuckDB connection that registered it (a cursor is
+        # a connection of its own), so each cursor registers them: a zero-copy scan of the buffers.
+        cursor = self.connection.cursor()
+        for name, table in self.arrow.items():
+            cursor.register(name, table)
+        return ConnectionWrapper(cursor)
+
+
 # Connections lent to GE, by the datasource's connection string. GE opens each of its connections
 # as a cursor of the lent one: the same database and catalog, its own transaction, and no second
 # `duckdb.connect` (which DuckDB refuses for an open database with a different configuration).
-_shared_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_shared_connections: dict[str, _Lent] = {}
 
 
 class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
@@ -135,6 +157,40 @@ class DuckDBColumnTypes(ColumnTypes):
         return [{"name": row[0], "type": sqlalchemy_type(row[1])} for row in rows]
 
 
+# GE 1.24 counts a column's duplicates with a window (`count(*) over (partition by column)`), which
+# DuckDB evaluates by partitioning and sorting every row. One hash aggregate gives the same number
+# (rows whose non-null value occurs more than once), so the verdict and the reported count are
+# unchanged; the rows themselves (COMPLETE results) still come from GE's own queries.
+class DuckDBColumnValuesUniqueUnexpectedCount(ColumnAggregateMetricProvider):
+    metric_name = "column_values.unique.unexpected_count"
+
+    @metric_value(engine=DuckDBExecutionEngine)
+    def _duckdb(
+        cls,
+        execution_engine: DuckDBExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> int:
+        selectable, _, accessor = execution_engine.get_compute_domain(
+            metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN
+        )
+        if isinstance(selectable, sqlalchemy.Select):
+            selectable = selectable.subquery()
+        column: Any = sqlalchemy.column(accessor["column"])
+        repeated = (
+            sqlalchemy.select(sqlalchemy.func.count().label("rows"))
+            .select_from(selectable)  # type: ignore[arg-type]
+            .where(column.is_not(None))
+            .group_by(column)
+            .having(sqlalchemy.func.count() > 1)
+            .subquery()
+        )
+        query = sqlalchemy.select(sqlalchemy.func.coalesce(sqlalchemy.func.sum(repeated.c.rows), 0))
+        return int(execution_engine.execute_query(query).scalar() or 0)
+
+
 class DuckDBDatasource(SQLDatasource):
     """A fluent SQL datasource (type `duckdb`): GE's SQL metrics on `DuckDBExecutionEngine`.
 
@@ -153,9 +209,7 @@ class DuckDBDatasource(SQLDatasource):
         shared = _shared_connections.get(str(self.connection_string))
         if shared is None:
             return super()._create_engine()
-        return sqlalchemy.create_engine(
-            "duckdb://", creator=lambda: ConnectionWrapper(shared.cursor()), poolclass=sqlalchemy.NullPool
-        )
+        return sqlalchemy.create_engine("duckdb://", creator=shared.cursor, poolclass=sqlalchemy.NullPool)
 
     def get_execution_engine(self) -> SqlAlchemyExecutionEngine:
         if self._execution_engine is None or self._execution_engine.engine is not self.get_engine():
@@ -174,10 +228,15 @@ class DuckDBDatasource(SQLDatasource):
             self._engine = None
 
 
-def share_connection(connection: duckdb.DuckDBPyConnection) -> str:
-    """Lend a DuckDB connection to GE; returns the connection string a `DuckDBDatasource` uses."""
+def share_connection(
+    connection: duckdb.DuckDBPyConnection, arrow: Mapping[str, pa.Table] | None = None
+) -> str:
+    """Lend a DuckDB connection to GE; returns the connection string a `DuckDBDatasource` uses.
+
+    `arrow`: in-memory Arrow tables GE reads by name (scanned in place, never copied).
+    """
     key = f"{_SHARED_PREFIX}{uuid.uuid4().hex}"
-    _shared_connections[key] = connection
+    _shared_connections[key] = _Lent(connection, dict(arrow or {}))
     return key
 
 
@@ -225,7 +284,7 @@ def duckdb_batch_definition(
     return batch_definition
 
 
-def validate_relation(
+def validate_relation_stored(
     source: DuckDBSource,
     relation: str,
     suite: gx.ExpectationSuite,
@@ -235,19 +294,22 @@ def validate_relation(
     context: AbstractDataContext | None = None,
     run_name: str | None = None,
     materialize: bool = False,
-) -> ExpectationSuiteValidationResult:
-    """Run `suite` inside DuckDB with GE's SQL engine and return GE's ExpectationSuiteValidationResult.
+    arrow: Mapping[str, pa.Table] | None = None,
+) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
+    """Run `suite` inside DuckDB with GE's SQL engine: the stored result's identifier (for its Data Docs
+    page) and GE's ExpectationSuiteValidationResult.
 
     `source`: an open DuckDB connection (lent, never closed), a DuckDB file path (opened read-only),
     or None. `relation`: a table or view of `source`, or a Parquet path/glob (then `source` must be
     None: the files are exposed as a view named after the suite in a private in-memory database,
     or copied into a table with `materialize=True`). The run goes through a ValidationDefinition and
     a Checkpoint that stores the result and updates Data Docs in `context` (a file context gives
-    browsable pages; default: an ephemeral context).
+    browsable pages; default: an ephemeral context). `arrow`: in-memory Arrow tables by name, which
+    `relation` may name (then `source` may be None): GE's queries scan them in place.
     """
     context = context or gx.get_context(mode="ephemeral")
-    connection, owned = _open(source, relation)
-    key = share_connection(connection)
+    connection, owned = _open(source, relation, arrow or {})
+    key = share_connection(connection, arrow)
     try:
         if is_parquet(relation):
             expose_parquet(connection, suite.name, relation, materialize=materialize)
@@ -259,8 +321,22 @@ def validate_relation(
             connection.close()
 
 
-def _open(source: DuckDBSource, relation: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+def validate_relation(
+    source: DuckDBSource,
+    relation: str,
+    suite: gx.ExpectationSuite,
+    **options: Any,
+) -> ExpectationSuiteValidationResult:
+    """`validate_relation_stored` without the identifier: GE's ExpectationSuiteValidationResult."""
+    return validate_relation_stored(source, relation, suite, **options)[1]
+
+
+def _open(
+    source: DuckDBSource, relation: str, arrow: Mapping[str, pa.Table]
+) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """The connection to lend to GE and whether this module opened it (and must close it)."""
+    if relation in arrow and source is None:
+        return duckdb.connect(), True
     if is_parquet(relation):
         if source is not None:
             raise ValueError("a Parquet relation is read in a private in-memory database: pass source=None")
@@ -280,7 +356,7 @@ def _run_checkpoint(
     expectation_parameters: Mapping[str, Any] | None,
     result_format: Mapping[str, Any] | str,
     run_name: str | None,
-) -> ExpectationSuiteValidationResult:
+) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
     name = f"{DATASOURCE_NAME}_{suite.name}"  # apart from the caller's own checkpoints of the suite
     batch_definition = duckdb_batch_definition(context, key, relation, datasource_name=name)
     try:
@@ -303,8 +379,8 @@ def _run_checkpoint(
         )
     finally:
         _forget(context, name)
-    ((_, result),) = outcome.run_results.items()
-    return result
+    ((identifier, result),) = outcome.run_results.items()
+    return identifier, result
 
 
 def _forget(context: AbstractDataContext, name: str) -> None:
@@ -328,3 +404,81 @@ def _forget(context: AbstractDataContext, name: str) -> None:
                 # GE 1.24 skips writing `fluent_datasources` once empty, leaving the last one in the file
                 context.config._commented_map.pop("fluent_datasources", None)
             context._save_project_config()
+
+
+# --- one checkpoint per suite and process, over in-memory Arrow tables ------------------------
+
+# Each process lends its current connection under this one key, so the datasource registered in a
+# context can stay there between validations (registering and dropping it, its validation
+# definition and checkpoint costs more GE time per file than validating a small file).
+PROCESS_KEY = f"{_SHARED_PREFIX}process"
+REUSED_NAME = "edumon_gate"
+_reused: dict[tuple[int, str, str, str], gx.Checkpoint] = {}
+
+
+def validate_arrow(
+    context: AbstractDataContext,
+    table: pa.Table,
+    suite: gx.ExpectationSuite,
+    *,
+    relation: str = "staged",
+    expectation_parameters: Mapping[str, Any] | None = None,
+    result_format: Mapping[str, Any] = SUMMARY_WITH_EXAMPLES,
+    run_name: str | None = None,
+) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
+    """Validate an in-memory Arrow table inside DuckDB (scanned in place) with a Checkpoint that stores
+    the result and updates Data Docs; returns the stored result's identifier and the result.
+
+    The datasource (`edumon_gate`), validation definition and checkpoint are registered in `context`
+    on first use and reused by the process. A file context then lists a `duckdb` datasource: open
+    it in processes that import this module (the gate does).
+    """
+    connection = duckdb.connect()
+    _shared_connections[PROCESS_KEY] = _Lent(connection, {relation: table})
+    checkpoint = _reused_checkpoint(context, suite, relation, result_format)
+    try:
+        outcome = checkpoint.run(
+            expectation_parameters=dict(expectation_parameters or {}),
+            run_id=RunIdentifier(run_name=run_name) if run_name else None,
+        )
+    finally:
+        for definition in checkpoint.validation_definitions:
+            datasource = definition.batch_definition.data_asset.datasource
+            if isinstance(datasource, DuckDBDatasource):
+                datasource.release()  # GE's connection is a cursor of the connection closed below
+        _shared_connections.pop(PROCESS_KEY, None)
+        connection.close()
+    ((identifier, result),) = outcome.run_results.items()
+    return identifier, result
+
+
+def _reused_checkpoint(
+    context: AbstractDataContext, suite: gx.ExpectationSuite, relation: str, result_format: Mapping[str, Any]
+) -> gx.Checkpoint:
+    """The checkpoint of a suite and result format (a saved checkpoint is immutable in GE)."""
+    detail = str(result_format.get("result_format", "SUMMARY")).lower()
+    key = (id(context), suite.name, relation, json.dumps(dict(result_format), sort_keys=True))
+    if key not in _reused:
+        batch_definition = _reused_batch_definition(context, relation)
+        name = f"{REUSED_NAME}_{suite.name}_{detail}"
+        validation = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(
+                name=f"{REUSED_NAME}_{suite.name}",
+                data=batch_definition,
+                suite=context.suites.add_or_update(suite),
+            )
+        )
+        _reused[key] = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[validation],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                result_format=dict(result_format),
+            )
+        )
+    return _reused[key]
+
+
+@functools.cache
+def _reused_batch_definition(context: AbstractDataContext, relation: str) -> BatchDefinition:
+    return duckdb_batch_definition(context, PROCESS_KEY, relation, datasource_name=REUSED_NAME)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,8 @@ class LoadOutcome:
     report: str | None = None
     notes: list[str] = field(default_factory=list)
     quarantined_to: str | None = None
+    # wall and CPU seconds per ingest phase (sha256, parse, normalise, stage, gate, publish)
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -80,14 +85,25 @@ class LoadOutcome:
         return "; ".join(f.describe(self.file) for f in self.findings)
 
 
+@contextmanager
+def _phase(outcome: LoadOutcome, name: str) -> Iterator[None]:
+    """Record the wall and CPU time of one phase (benchmarks/ge_gate.py prints them)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        outcome.phases[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+
+
 def load_file(delivered: LandingFile, home: Home) -> LoadOutcome:
-    sha = sha256_of(delivered.path)
+    base = LoadOutcome(
+        delivered.name, delivered.dataset, delivered.region, delivered.week, "", "unchanged", None
+    )
+    with _phase(base, "sha256"):
+        base.sha256 = sha = sha256_of(delivered.path)
     entries = load_log.read_entries(home.lake)
     accepted = load_log.accepted_state(entries, delivered.dataset, delivered.region, delivered.week)
     target = lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
-    base = LoadOutcome(
-        delivered.name, delivered.dataset, delivered.region, delivered.week, sha, "unchanged", None
-    )
     if accepted and accepted.sha256 == sha and target.exists():
         base.rows, base.report = accepted.rows, accepted.report
         _record(home, base)
@@ -107,27 +123,29 @@ def _validate_and_store(
     meta = LoadMeta(delivered.week, delivered.region, base.sha256[:16], delivered.name)
     raw: pa.Table | None = None
     try:
-        raw = read_delivered(delivered.path, delivered.dataset, delivered.region)
-        staged = normalise(raw, delivered.dataset, meta)
+        with _phase(base, "parse"):
+            raw = read_delivered(delivered.path, delivered.dataset, delivered.region)
+        with _phase(base, "normalise"):
+            staged = normalise(raw, delivered.dataset, meta)
     except ParseFailed as failure:
         return _reject(home, delivered, base, failure.findings, raw, None)
-    staged_path = lake_io.write_staged(
-        lake_table(staged, delivered.dataset), home.lake, f"{meta.load_id}_{delivered.dataset}"
-    )
-    gate = run_gate(
-        staged,
-        delivered.dataset,
-        home.docs,
-        f"{delivered.path.stem}.{base.sha256[:8]}",
-        _parameters(delivered, home),
-    )
+    del raw  # the typed table replaces the text cells: keep one copy of the file in memory
+    with _phase(base, "stage"):
+        staged_path = lake_io.write_staged(
+            lake_table(staged, delivered.dataset), home.lake, f"{meta.load_id}_{delivered.dataset}"
+        )
+    with _phase(base, "gate"):
+        parameters = _parameters(delivered, home)
+        gate = run_gate(
+            staged, delivered.dataset, home.docs, f"{delivered.path.stem}.{base.sha256[:8]}", parameters
+        )
     base.report, base.notes, base.rows = gate.report, gate.notes, staged.num_rows
     if not gate.passed:
         staged_path.unlink(missing_ok=True)
         return _reject(home, delivered, base, gate.findings, staged, gate)
-    lake_io.publish_staged(
-        staged_path, lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
-    )
+    with _phase(base, "publish"):
+        target = lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
+        lake_io.publish_staged(staged_path, target)
     base.status = "replaced" if replacing else "loaded"
     _record(home, base)
     return base

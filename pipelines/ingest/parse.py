@@ -2,7 +2,7 @@
 
 Everything format-specific comes from `Config.file_format(dataset, region)`: kind (csv, xlsx,
 jsonl), encoding, delimiter, XLSX sheet, the delivered header of each field. CSV is read with
-pyarrow (no Python row loop), XLSX with openpyxl in read-only mode. Cells stay text here;
+pyarrow (no Python row loop), XLSX with python-calamine. Cells stay text here;
 `normalise` types them. Messages name files, rows, columns and rules, never cell values.
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipelines.config import Dataset, FileFormat, load_config
@@ -159,32 +159,41 @@ def _first_undecodable_row(path: Path, encoding: str) -> int | None:
 
 
 def _read_xlsx(path: Path, fmt: FileFormat) -> pa.Table:
-    import openpyxl  # imported here: only regions with XLSX formats pay for it
+    """The sheet through python-calamine (Rust; several times faster than openpyxl's row loop).
+
+    Cells come typed (text, numbers, booleans, dates); a text-only column becomes an Arrow array
+    in one step, other columns go cell by cell through `_cell_text`.
+    """
+    from python_calamine import CalamineWorkbook  # imported here: only XLSX regions pay for it
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ParseFailed([Finding("file.parse", "not a readable XLSX workbook (truncated?)")]) from None
-    try:
-        if fmt.sheet not in workbook.sheetnames:
+        workbook = CalamineWorkbook.from_path(str(path))
+        if fmt.sheet not in workbook.sheet_names:
             raise ParseFailed([Finding("schema.sheet", f"sheet {fmt.sheet!r} not found")])
-        rows = workbook[fmt.sheet].iter_rows(values_only=True)
-        header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-        while header and header[-1] == "":
-            header.pop()
-        columns: list[list[str | None]] = [[] for _ in header]
-        for values in rows:
-            cells = [_cell_text(value, fmt) for value in values[: len(header)]]
-            if all(cell is None for cell in cells):
-                continue  # formatting-only rows at the end of a sheet
-            cells += [None] * (len(header) - len(cells))
-            for column, cell in zip(columns, cells, strict=True):
-                column.append(cell)
-    finally:
-        workbook.close()
-    return pa.table(
-        {name: pa.array(values, pa.string()) for name, values in zip(header, columns, strict=True)}
-    )
+        rows = workbook.get_sheet_by_name(str(fmt.sheet)).to_python(skip_empty_area=False)
+    except ParseFailed:
+        raise
+    except Exception:  # calamine raises its own errors for a broken zip or sheet XML
+        raise ParseFailed([Finding("file.parse", "not a readable XLSX workbook (truncated?)")]) from None
+    header = [str(cell).strip() if cell is not None else "" for cell in (rows[0] if rows else [])]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    body = [_padded(row, width) for row in rows[1:] if any(cell not in ("", None) for cell in row[:width])]
+    columns = list(zip(*body, strict=True)) if body else [() for _ in header]
+    return pa.table({name: _column_text(values, fmt) for name, values in zip(header, columns, strict=True)})
+
+
+def _padded(row: list[Any], width: int) -> list[Any]:
+    return row[:width] if len(row) >= width else row + [""] * (width - len(row))
+
+
+def _column_text(values: tuple[Any, ...], fmt: FileFormat) -> pa.Array:
+    """One column's cells as the text the region would have written in a CSV (empty → null)."""
+    if all(type(value) is str for value in values):
+        trimmed = pc.utf8_trim_whitespace(pa.array(values, pa.string()))
+        return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pa.array([_cell_text(None if value == "" else value, fmt) for value in values], pa.string())
 
 
 def _cell_text(value: Any, fmt: FileFormat) -> str | None:
