@@ -50,3 +50,31 @@ def test_weekly_schedule_is_monday_six_moscow() -> None:
     ministry's week closes on Monday morning. Resolve: schedules.weekly_run in orchestration.yaml."""
     assert weekly_schedule.cron_schedule == "0 6 * * 1"
     assert weekly_schedule.execution_timezone == "Europe/Moscow"
+
+
+def test_sensor_batches_neighbouring_regions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New files of neighbouring regions of a week (same datasets) start ONE run over a partition
+    range; a region further away gets its own run with its partition key. Matters: on a Monday when
+    all 89 regions deliver, the daemon launches one run (one process importing the definitions),
+    not 89. Resolve: automation.landing_sensor and orchestration_commands.plan_ingest_runs."""
+    from pipelines.config import region_codes
+
+    monkeypatch.setenv("EDUMON_HOME", str(tmp_path))
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    first, second, far = region_codes()[0], region_codes()[1], region_codes()[5]
+    for region in (first, second, far):
+        (landing / f"sferum_orgs_{region}_2026-W47.csv").write_text(CSV, encoding="utf-8")
+    result = _evaluate(None)
+    requests = result.run_requests or []
+    assert len(requests) == 2
+    batch, single = requests
+    assert batch.partition_key is None
+    assert batch.tags["dagster/asset_partition_range_start"] == f"{first}|2026-W47"
+    assert batch.tags["dagster/asset_partition_range_end"] == f"{second}|2026-W47"
+    assert batch.asset_selection == [dg.AssetKey(["lake", "sferum_orgs"])]
+    assert single.partition_key == dg.MultiPartitionKey({"week": "2026-W47", "region": far})
+    (landing / f"sferum_orgs_{second}_2026-W47.csv").write_text(CSV + "7728168971,S2,2026-09-02,active\n")
+    replaced = _evaluate(result.cursor).run_requests or []  # only the replaced file is new
+    expected = dg.MultiPartitionKey({"week": "2026-W47", "region": second})
+    assert [r.partition_key for r in replaced] == [expected]

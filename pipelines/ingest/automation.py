@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -12,6 +13,7 @@ from pipelines.config import home_dir, load_config
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
 from pipelines.ingest.files import LandingFile, scan_landing, sha256_of
 from pipelines.ingest.load import Home
+from pipelines.orchestration_commands import WEEK_TAG, IngestRun, plan_ingest_runs
 
 INGEST_JOB = "ingest"
 INVENTORY_JOB = "landing_inventory"
@@ -55,27 +57,47 @@ def _stamp(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def _ingest_request(run: IngestRun, items: list[tuple[LandingFile, str]]) -> dg.RunRequest:
+    """The sensor's run of a batch; its run_key names every file's sha256 (a replaced file is new)."""
+    shas = sorted(f"{item.dataset}:{stamp.split('|')[1]}" for item, stamp in items)
+    selection = [k for k in INGEST_KEYS if k.path[-1] in run.datasets]
+    tags = {WRITES_WAREHOUSE_TAG: "false", WEEK_TAG: run.week}
+    if len(run.regions) == 1:
+        return dg.RunRequest(
+            job_name=INGEST_JOB,
+            run_key=f"{run.week}|{run.regions[0]}|" + ",".join(shas),
+            partition_key=partition_key(run.week, run.regions[0]),
+            asset_selection=selection,
+            tags=tags,
+        )
+    per_region = sorted(f"{item.region}:{item.dataset}:{stamp.split('|')[1]}" for item, stamp in items)
+    digest = hashlib.sha256(",".join(per_region).encode("utf-8")).hexdigest()
+    return dg.RunRequest(
+        job_name=INGEST_JOB,
+        run_key=f"{run.week}|{run.regions[0]}..{run.regions[-1]}|{digest}",
+        asset_selection=selection,
+        tags={**tags, **run.tags(None)},
+    )
+
+
 @dg.sensor(
     jobs=[ingest_job, inventory_job],
     minimum_interval_seconds=load_config().schedules.landing_sensor_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts an ingest run for every region-week with new or replaced files in landing/",
+    description="Starts ingest runs for the region-weeks with new or replaced files in landing/ "
+    "(neighbouring regions of a week in one run over a partition range)",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     home = _home()
     known: dict[str, str] = json.loads(context.cursor or "{}")
+    pending = pending_by_partition(home, known)
     requests = []
-    for (week, region), items in sorted(pending_by_partition(home, known).items()):
-        shas = sorted(f"{item.dataset}:{stamp.split('|')[1]}" for item, stamp in items)
-        requests.append(
-            dg.RunRequest(
-                job_name=INGEST_JOB,
-                run_key=f"{week}|{region}|" + ",".join(shas),
-                partition_key=partition_key(week, region),
-                asset_selection=[k for k in INGEST_KEYS if k.path[-1] in {item.dataset for item, _ in items}],
-                tags={WRITES_WAREHOUSE_TAG: "false"},
-            )
-        )
+    # Neighbouring regions of a week with the same new datasets share one run (as in `edumon run`):
+    # on a Monday when every region delivers, that is one launched run, not 89.
+    planned = plan_ingest_runs({part: [item.dataset for item, _ in items] for part, items in pending.items()})
+    for run in planned:
+        items = [pair for region in run.regions for pair in pending[(run.week, region)]]
+        requests.append(_ingest_request(run, items))
         known.update({item.name: stamp for item, stamp in items})
     _, unrecognised = scan_landing(home.landing)
     if unrecognised:
