@@ -179,11 +179,27 @@ def rating_week(weeks: list[str]) -> str:
     return max(ended or weeks)
 
 
-def run_downstream(instance: Any, home: Path, partitions: set[tuple[str, str]]) -> list[str]:
+def downstream_tags(weeks: list[str], region: str | None) -> dict[str, str]:
+    """The downstream run's tags: the week range for dbt, the warehouse writer lock, the region."""
+    from pipelines.ingest.automation import WRITES_WAREHOUSE_TAG
+    from pipelines.transform.project import REGION_TAG
+
+    return {
+        WRITES_WAREHOUSE_TAG: "true",
+        ASSET_PARTITION_RANGE_START_TAG: weeks[0],
+        ASSET_PARTITION_RANGE_END_TAG: weeks[-1],
+        **({REGION_TAG: region} if region else {}),
+    }
+
+
+def run_downstream(
+    instance: Any, home: Path, partitions: set[tuple[str, str]], region: str | None = None
+) -> list[str]:
     """Materialise the downstream stages (dbt → publish → rating → dashboards) in ONE run.
 
     The week-partitioned dbt assets get the range of touched weeks (single-run backfill policy,
     so dbt builds once); the unpartitioned publish, rating and refresh assets run once after it.
+    `region` (a one-region backfill) tags the run so dbt rebuilds only that region's rows.
     """
     import dagster as dg
 
@@ -193,11 +209,7 @@ def run_downstream(instance: Any, home: Path, partitions: set[tuple[str, str]]) 
     if job is None or not partitions:
         return []
     weeks = sorted({week for week, _ in partitions})
-    tags = {
-        "edumon/writes-warehouse": "true",
-        ASSET_PARTITION_RANGE_START_TAG: weeks[0],
-        ASSET_PARTITION_RANGE_END_TAG: weeks[-1],
-    }
+    tags = downstream_tags(weeks, region)
     run_config = {
         **_run_config(home),
         "ops": {RATING_ASSET: {"config": {"week": rating_week(weeks), "home": str(home)}}},
@@ -263,7 +275,7 @@ def ingest_everything(
     rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
     if downstream == "changed" and not home.root.joinpath(load_config().paths.serving).exists():
         rebuild = set(by_partition)  # nothing published yet: build what there is
-    statuses = run_downstream(instance, home_root, rebuild)
+    statuses = run_downstream(instance, home_root, rebuild, region)
     return {"entries": entries, "runs": runs, "downstream": statuses, "partitions": len(by_partition)}
 
 

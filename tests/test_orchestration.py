@@ -17,6 +17,7 @@ from pipelines.orchestration_commands import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     IngestRun,
+    downstream_tags,
     ingest_job_def,
     plan_ingest_runs,
     prepare_instance,
@@ -140,3 +141,22 @@ def test_a_batch_with_an_undelivered_partition_loads_nothing(region_home: Path) 
     assert not run_ingest(prepare_instance(region_home), region_home, batch)
     assert len(load_log.read_entries(region_home / "lake")) == before
     assert not partition_path(region_home / "lake", DATASETS[0], neighbour, week).exists()
+
+
+def test_a_region_backfill_tags_the_downstream_run_with_its_region() -> None:
+    """`edumon backfill --region R` runs the downstream with the region tag dbt reads
+    (pipelines.transform.project.REGION_TAG), over the touched weeks; `edumon run` carries none.
+    Matters: the RU-MOW region-week backfill rebuilds one region's rows, not the country's week
+    (issue 7: ≤ 20 s). Resolve: downstream_tags in pipelines/orchestration_commands.py and
+    region_of_run in pipelines/transform/project.py must agree on the tag."""
+    from pipelines.transform.project import REGION_TAG, region_of_run
+
+    tags = downstream_tags(["2026-W46", "2026-W47"], "RU-MOW")
+    assert region_of_run(tags) == "RU-MOW"
+    assert tags[REGION_TAG] == "RU-MOW"
+    assert (tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]) == (
+        "2026-W46",
+        "2026-W47",
+    )
+    assert tags["edumon/writes-warehouse"] == "true"
+    assert region_of_run(downstream_tags(["2026-W47"], None)) is None
