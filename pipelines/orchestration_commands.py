@@ -341,6 +341,9 @@ def _status(args: argparse.Namespace) -> int:
     for record in instance.get_run_records(limit=10):
         run = record.dagster_run
         partition = run.tags.get("dagster/partition", "")
+        if ASSET_PARTITION_RANGE_START_TAG in run.tags:  # a batch or a week range: first..last
+            first, last = run.tags[ASSET_PARTITION_RANGE_START_TAG], run.tags[ASSET_PARTITION_RANGE_END_TAG]
+            partition = f"{first}..{last}"
         print(f"  {run.run_id[:8]} {run.job_name:18} {run.status.value:9} {partition}")
     return 0
 
