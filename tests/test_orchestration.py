@@ -89,7 +89,7 @@ def region_home(tmp_path_factory: pytest.TempPathFactory, demo_landing: Path) ->
 
 def test_a_range_run_records_every_partition_with_its_own_gate(region_home: Path) -> None:
     """One run over a partition range (two weeks of RU-KB) loads each partition's file, and each
-    partition's materialization names its own file and sha256; the gate check passes.
+    partition's materialization names its own file, sha256 and gate time; the gate check passes.
     Matters: a batch must leave the same trace per region-week as a run per region-week (the UI's
     partition page, the load log). Resolve: the ingest asset in pipelines/ingest/assets.py
     (context.partition_keys, add_asset_metadata per partition)."""
@@ -119,6 +119,7 @@ def test_a_range_run_records_every_partition_with_its_own_gate(region_home: Path
             assert entry is not None and entry.status == "loaded"
             assert metadata["file"].value == entry.source_file
             assert metadata["sha256"].value == entry.sha256
+            assert metadata["gate_cpu_s"].value >= 0  # benchmarks/national.py sums the gate's time
             assert partition_path(region_home / "lake", dataset, REGION, week).exists()
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(ingest_key(dataset), GATE_CHECK)]

@@ -72,10 +72,9 @@ def _gate_metadata(outcome: LoadOutcome) -> dict[str, Any]:
 def _phase_metadata(outcome: LoadOutcome) -> dict[str, float]:
     """Wall and CPU seconds of each load phase, on the partition's materialization only (so the
     benchmark's sum of `gate_wall_s` / `gate_cpu_s` counts every load once)."""
-    phases: dict[str, tuple[float, float]] = getattr(outcome, "phases", None) or {}
     return {
         f"{phase}_{kind}_s": round(seconds, 4)
-        for phase, (wall, cpu) in phases.items()
+        for phase, (wall, cpu) in outcome.phases.items()
         for kind, seconds in (("wall", wall), ("cpu", cpu))
     }
 
