@@ -191,6 +191,46 @@ class DuckDBColumnValuesUniqueUnexpectedCount(ColumnAggregateMetricProvider):
         return int(execution_engine.execute_query(query).scalar() or 0)
 
 
+# GE bundles in-set checks into its one aggregate as `sum(case when col not in ($1 … $n) …)`; with the
+# registry rule's thousand organisation ИНН DuckDB tests each row against the list one by one
+# (≈9 CPU s per 1.6 M rows, most of a large file's gate). As a filter over a VALUES list DuckDB
+# uses a hash anti-join (≈0.1 s). Same count: non-null values outside the set.
+class DuckDBColumnValuesInSetUnexpectedCount(ColumnAggregateMetricProvider):
+    metric_name = "column_values.in_set.unexpected_count"
+    value_keys = ("value_set",)
+
+    @metric_value(engine=DuckDBExecutionEngine)
+    def _duckdb(
+        cls,
+        execution_engine: DuckDBExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> int:
+        value_set = metric_value_kwargs.get("value_set")
+        if value_set is None:  # GE: no set means every value is expected
+            return 0
+        selectable, _, accessor = execution_engine.get_compute_domain(
+            metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN
+        )
+        if isinstance(selectable, sqlalchemy.Select):
+            selectable = selectable.subquery()
+        column: Any = sqlalchemy.column(accessor["column"])
+        query = (
+            sqlalchemy.select(sqlalchemy.func.count())
+            .select_from(selectable)  # type: ignore[arg-type]
+            .where(column.is_not(None))
+        )
+        values = list(value_set)
+        if values:
+            expected = sqlalchemy.values(sqlalchemy.column("value"), name="expected_values").data(
+                [(value,) for value in values]
+            )
+            query = query.where(column.not_in(sqlalchemy.select(expected.c.value)))
+        return int(execution_engine.execute_query(query).scalar() or 0)
+
+
 class DuckDBDatasource(SQLDatasource):
     """A fluent SQL datasource (type `duckdb`): GE's SQL metrics on `DuckDBExecutionEngine`.
 
