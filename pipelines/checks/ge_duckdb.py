@@ -157,6 +157,18 @@ class DuckDBColumnTypes(ColumnTypes):
         return [{"name": row[0], "type": sqlalchemy_type(row[1])} for row in rows]
 
 
+def _column_domain(
+    execution_engine: DuckDBExecutionEngine, metric_domain_kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
+    """The FROM (a subquery when GE hands a SELECT) and the column a column metric counts over."""
+    selectable, _, accessor = execution_engine.get_compute_domain(
+        metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN
+    )
+    if isinstance(selectable, sqlalchemy.Select):
+        selectable = selectable.subquery()
+    return selectable, sqlalchemy.column(accessor["column"])
+
+
 # GE 1.24 counts a column's duplicates with a window (`count(*) over (partition by column)`), which
 # DuckDB evaluates by partitioning and sorting every row. One hash aggregate gives the same number
 # (rows whose non-null value occurs more than once), so the verdict and the reported count are
@@ -173,15 +185,10 @@ class DuckDBColumnValuesUniqueUnexpectedCount(ColumnAggregateMetricProvider):
         metrics: dict[str, Any],
         runtime_configuration: dict[str, Any],
     ) -> int:
-        selectable, _, accessor = execution_engine.get_compute_domain(
-            metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN
-        )
-        if isinstance(selectable, sqlalchemy.Select):
-            selectable = selectable.subquery()
-        column: Any = sqlalchemy.column(accessor["column"])
+        selectable, column = _column_domain(execution_engine, metric_domain_kwargs)
         repeated = (
             sqlalchemy.select(sqlalchemy.func.count().label("rows"))
-            .select_from(selectable)  # type: ignore[arg-type]
+            .select_from(selectable)
             .where(column.is_not(None))
             .group_by(column)
             .having(sqlalchemy.func.count() > 1)
@@ -211,17 +218,8 @@ class DuckDBColumnValuesInSetUnexpectedCount(ColumnAggregateMetricProvider):
         value_set = metric_value_kwargs.get("value_set")
         if value_set is None:  # GE: no set means every value is expected
             return 0
-        selectable, _, accessor = execution_engine.get_compute_domain(
-            metric_domain_kwargs, domain_type=MetricDomainTypes.COLUMN
-        )
-        if isinstance(selectable, sqlalchemy.Select):
-            selectable = selectable.subquery()
-        column: Any = sqlalchemy.column(accessor["column"])
-        query = (
-            sqlalchemy.select(sqlalchemy.func.count())
-            .select_from(selectable)  # type: ignore[arg-type]
-            .where(column.is_not(None))
-        )
+        selectable, column = _column_domain(execution_engine, metric_domain_kwargs)
+        query = sqlalchemy.select(sqlalchemy.func.count()).select_from(selectable).where(column.is_not(None))
         values = list(value_set)
         if values:
             expected = sqlalchemy.values(sqlalchemy.column("value"), name="expected_values").data(
