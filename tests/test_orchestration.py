@@ -161,3 +161,29 @@ def test_a_region_backfill_tags_the_downstream_run_with_its_region() -> None:
     )
     assert tags["edumon/writes-warehouse"] == "true"
     assert region_of_run(downstream_tags(["2026-W47"], None)) is None
+
+
+def test_deliver_links_new_files_and_replaces_changed_ones(tmp_path: Path) -> None:
+    """`edumon run --landing` puts each delivered file into the home's landing/ once: a hard link on
+    the same file system (no 11 GB copy for a national week), an unchanged file is left alone, a
+    changed one replaces the old. Matters: the benchmark and the demo deliver this way. Resolve:
+    deliver in pipelines/orchestration_commands.py."""
+    from pipelines.ingest.load import Home
+    from pipelines.orchestration_commands import deliver
+
+    source = tmp_path / "delivery"
+    source.mkdir()
+    (source / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    (source / ".hidden").write_text("ignored", encoding="utf-8")
+    home = Home(tmp_path / "home")
+
+    assert deliver(source, home) == 1
+    landed = home.landing / "a.csv"
+    assert landed.samefile(source / "a.csv")
+    assert not (home.landing / ".hidden").exists()
+    assert deliver(source, home) == 0  # unchanged
+
+    (source / "a.csv").unlink()
+    (source / "a.csv").write_text("x\n2\n", encoding="utf-8")  # a new file under the same name
+    assert deliver(source, home) == 1
+    assert landed.read_text(encoding="utf-8") == "x\n2\n"
