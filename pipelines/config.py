@@ -92,6 +92,7 @@ class Gates(Strict):
     foreign_inn_tolerance: float = Field(ge=0, le=1)
     invalid_inn_tolerance: float = Field(ge=0, le=1)
     volume_min_previous_rows: int = Field(ge=1)
+    data_docs_index_limit: int = Field(ge=1)
 
 
 class Thresholds(Strict):

@@ -58,6 +58,28 @@ def test_every_demo_file_loads_into_its_partition(demo_landing: Path, demo_home:
         assert schema.names == [c.name for c in lake_columns(item.dataset)], item.name
 
 
+def test_every_load_links_to_its_data_docs_page(demo_home: Path) -> None:
+    """Each gated load's `report` is a Data Docs page that exists, and the index lists at most
+    `gates.data_docs_index_limit` validations. Matters: the engineer on call opens the page from the
+    Dagster asset check; pages are built once per ingest step (an index per file read every stored
+    result, quadratic over a year). Resolve: publish_data_docs in pipelines/checks/gate.py, called
+    by the ingest asset in pipelines/ingest/assets.py."""
+    from urllib.parse import unquote, urlparse
+
+    from pipelines.checks.gate import _context
+    from pipelines.config import load_config
+
+    entries = [e for e in load_log.read_entries(demo_home / "lake") if e.status == "loaded"]
+    pages = [Path(unquote(urlparse(e.report).path)) for e in entries if e.report]
+    assert entries and len(pages) == len(entries)
+    missing = [p.name for p in pages if not p.exists()]
+    assert not missing, missing
+    assert list((demo_home / "docs").glob("**/data_docs/*/index.html"))
+    sites = _context(str(demo_home / "docs")).variables.data_docs_sites
+    limits = {site["site_index_builder"]["validation_results_limit"] for site in sites.values()}
+    assert limits == {load_config().gates.data_docs_index_limit}
+
+
 def test_runs_are_recorded_in_the_home_instance(demo_home: Path) -> None:
     """`edumon run` starts real Dagster runs recorded in {home}/dagster, one ingest run per
     region-week plus the inventory run, with the partition tag. Matters: the UI's run history

@@ -6,8 +6,11 @@ connection and scanned in place (no copy, no pandas). Two passes keep a clean fi
 first asks GE for verdicts and counts only (BASIC without examples: none of the example scans GE
 sends for SUMMARY/COMPLETE even when an expectation passes); only a failing file gets the
 detailed pass (COMPLETE, row numbers by `source_row`) that the findings and the quarantine report
-cite. The file-mode context lives in `{home}/docs/gx`; every validation is stored there and its
-Data Docs page is rebuilt, so the Dagster asset check can link to it.
+cite. The file-mode context lives in `{home}/docs/gx`; every validation is stored there, and the
+pages of a batch of loads (one ingest step) and the Data Docs index are built once after the batch
+(`publish_data_docs`): GE's index reads every stored result it lists, so an index rebuilt per file
+made a year of weeks quadratic. The index lists the newest `gates.data_docs_index_limit`
+validations; every validation keeps its page, which the Dagster asset check links to.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class GateResult:
     report: str | None
     notes: list[str] = field(default_factory=list)
     statistics: dict[str, Any] = field(default_factory=dict)
+    validation_id: Any = None  # GE's ValidationResultIdentifier: its page is built by publish_data_docs
 
 
 class _MemoryBytecodeCache:
@@ -97,9 +101,22 @@ def _context(docs: str) -> Any:
     _share_template_cache()
     context = gx.get_context(mode="file", project_root_dir=docs)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    _limit_index(context)
     context.variables.save()
     _read_config_variables_once(context)
     return context
+
+
+def _limit_index(context: Any) -> None:
+    """The Data Docs index lists the newest validations only: GE loads each listed result to draw it."""
+    from pipelines.config import load_config
+
+    limit = load_config().gates.data_docs_index_limit
+    sites = dict(context.variables.data_docs_sites or {})
+    for site in sites.values():
+        site.setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
+        site["site_index_builder"]["validation_results_limit"] = limit
+    context.variables.data_docs_sites = sites
 
 
 def _read_config_variables_once(context: Any) -> None:
@@ -180,7 +197,17 @@ def run_gate(
             break
     findings = [_finding(item) for item in validation.results if not item.success]
     report = _report_url(context, identifier)
-    return GateResult(bool(validation.success), findings, report, notes, dict(validation.statistics))
+    statistics = dict(validation.statistics)
+    return GateResult(bool(validation.success), findings, report, notes, statistics, identifier)
+
+
+def publish_data_docs(docs: Path, validation_ids: list[Any]) -> None:
+    """Build the Data Docs pages of a batch's validations, their suites' pages and the index, once."""
+    if not validation_ids:
+        return
+    context = _context(str(docs))
+    suites = {v.expectation_suite_identifier.name: v.expectation_suite_identifier for v in validation_ids}
+    context.build_data_docs(resource_identifiers=[*validation_ids, *suites.values()])
 
 
 def _finding(item: Any) -> Finding:
@@ -225,6 +252,6 @@ def _describe(kind: str, rule: str, kwargs: dict[str, Any], result: dict[str, An
 
 
 def _report_url(context: Any, identifier: Any) -> str | None:
-    """The Data Docs page of a stored validation result."""
-    sites = context.get_docs_sites_urls(resource_identifier=identifier)
+    """The Data Docs page of a stored validation result (built after the batch: publish_data_docs)."""
+    sites = context.get_docs_sites_urls(resource_identifier=identifier, only_if_exists=False)
     return sites[0]["site_url"] if sites else None

@@ -465,7 +465,8 @@ def validate_arrow(
     run_name: str | None = None,
 ) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
     """Validate an in-memory Arrow table inside DuckDB (scanned in place) with a Checkpoint that stores
-    the result and updates Data Docs; returns the stored result's identifier and the result.
+    the result (its Data Docs page is the caller's: `pipelines.checks.gate.publish_data_docs`);
+    returns the stored result's identifier and the result.
 
     The datasource (`edumon_gate`), validation definition and checkpoint are registered in `context`
     on first use and reused by the process. A file context then lists a `duckdb` datasource: open
@@ -506,11 +507,13 @@ def _reused_checkpoint(
                 suite=context.suites.add_or_update(suite),
             )
         )
+        # No Data Docs action: a page per file rebuilds GE's index, which reads every stored
+        # result (quadratic over a year); the gate builds a batch's pages once (gate.publish_data_docs).
         _reused[key] = context.checkpoints.add_or_update(
             gx.Checkpoint(
                 name=name,
                 validation_definitions=[validation],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                actions=[],
                 result_format=dict(result_format),
             )
         )

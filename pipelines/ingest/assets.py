@@ -16,6 +16,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from pipelines.checks import freshness
+from pipelines.checks.gate import publish_data_docs
 from pipelines.config import home_dir, load_config, region_codes
 from pipelines.ingest.files import LandingFile, calendar_weeks, landing_file_for
 from pipelines.ingest.load import Home, LoadOutcome, load_file
@@ -141,6 +142,7 @@ def build_ingest_asset(dataset: str) -> dg.AssetsDefinition:
                 {**_gate_metadata(outcome), **_phase_metadata(outcome)}, partition_key=partition
             )
             outcomes.append(outcome)
+        publish_data_docs(home.docs, [o.validation_id for o in outcomes if o.validation_id])
         single = outcomes[0] if len(outcomes) == 1 else None
         return dg.MaterializeResult(
             # One region-week: its file's sha256; a range shares one version, so none is claimed.

@@ -70,6 +70,8 @@ class LoadOutcome:
     quarantined_to: str | None = None
     # wall and CPU seconds per ingest phase (sha256, parse, normalise, stage, gate, publish)
     phases: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # the stored GE validation whose Data Docs page `report` names (built once per batch of loads)
+    validation_id: Any = None
 
     @property
     def passed(self) -> bool:
@@ -140,6 +142,7 @@ def _validate_and_store(
             staged, delivered.dataset, home.docs, f"{delivered.path.stem}.{base.sha256[:8]}", parameters
         )
     base.report, base.notes, base.rows = gate.report, gate.notes, staged.num_rows
+    base.validation_id = gate.validation_id
     if not gate.passed:
         staged_path.unlink(missing_ok=True)
         return _reject(home, delivered, base, gate.findings, staged, gate)

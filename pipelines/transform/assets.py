@@ -10,8 +10,10 @@ so the incremental marts rebuild exactly those weeks. dbt sources map to the ing
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -93,7 +95,13 @@ class EdumonDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return EdumonDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))
+    # This venv's dbt, also when the venv's bin/ is not on PATH (its python started directly).
+    executable = Path(sys.executable).with_name("dbt")
+    return EdumonDbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=str(executable) if executable.exists() else "dbt",
+    )
 
 
 def _manifest() -> Any:
