@@ -26,7 +26,8 @@ from typing import Any
 
 from pipelines.config import home_dir, load_config, region_codes
 from pipelines.ingest import load_log
-from pipelines.ingest.files import scan_landing
+from pipelines.ingest.files import LandingFile, scan_landing, stat_signature
+from pipelines.ingest.lake import partition_path
 from pipelines.ingest.load import Home
 from pipelines.weeks import week_range
 
@@ -266,30 +267,56 @@ def ingest_everything(
     weeks: set[str] | None = None,
     region: str | None = None,
     downstream: str = "changed",
+    recheck: bool = False,
 ) -> dict[str, Any]:
     """Ingest runs over the region-weeks with files in landing, then inventory, then downstream.
 
     `downstream`: "changed" rebuilds the weeks whose loads changed (a re-run over the same files
     leaves the marts as they are), "all" every touched week (a backfill), "none" stops after ingest.
+    A file settled in the lake and untouched since (same stat signature) is not read again unless
+    `recheck` (a backfill re-hashes its files): landing keeps every week, and re-hashing a year
+    of national weeks (≈ 11 GB each) on every run would make week 52 the slowest.
     """
     home = Home(home_root)
     instance = prepare_instance(home_root)
-    start = len(load_log.read_entries(home.lake))
+    entries_before = load_log.read_entries(home.lake)
+    settled = {} if recheck else load_log.settled_files(entries_before)
     recognised, _ = scan_landing(home.landing)
     by_partition: dict[tuple[str, str], list[str]] = {}
+    skipped = 0
     for item in recognised:
-        if (weeks is None or item.week in weeks) and (region is None or item.region == region):
-            by_partition.setdefault(item.partition, []).append(item.dataset)
+        if (weeks is not None and item.week not in weeks) or (region is not None and item.region != region):
+            continue
+        if _is_settled(item, settled, home):
+            skipped += 1
+            continue
+        by_partition.setdefault(item.partition, []).append(item.dataset)
     runs = Counter[str]()
     for run in plan_ingest_runs(by_partition):
         runs["success" if run_ingest(instance, home_root, run) else "failed"] += 1
     run_inventory(instance, home_root)
-    entries = load_log.read_entries(home.lake)[start:]
+    entries = load_log.read_entries(home.lake)[len(entries_before) :]
     rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
     if downstream == "changed" and not home.root.joinpath(load_config().paths.serving).exists():
         rebuild = set(by_partition)  # nothing published yet: build what there is
     statuses = run_downstream(instance, home_root, rebuild, region)
-    return {"entries": entries, "runs": runs, "downstream": statuses, "partitions": len(by_partition)}
+    return {
+        "entries": entries,
+        "runs": runs,
+        "downstream": statuses,
+        "partitions": len(by_partition),
+        "settled": skipped,
+    }
+
+
+def _is_settled(item: LandingFile, settled: dict[str, str], home: Home) -> bool:
+    """The file was checked into its lake partition and has not been touched since."""
+    signature = settled.get(item.name)
+    return (
+        signature is not None
+        and signature == stat_signature(item.path)
+        and partition_path(home.lake, item.dataset, item.region, item.week).exists()
+    )
 
 
 def _exit_code(report: dict[str, Any]) -> int:
@@ -300,7 +327,10 @@ def _exit_code(report: dict[str, Any]) -> int:
 def print_summary(report: dict[str, Any]) -> None:
     entries: list[load_log.LoadEntry] = report["entries"]
     counts = Counter(e.status for e in entries)
-    print(f"ingest runs: {report['partitions']} region-weeks ({dict(report['runs'])})")
+    print(
+        f"ingest runs: {report['partitions']} region-weeks ({dict(report['runs'])}); "
+        f"{report['settled']} files already in the lake and untouched, not read again"
+    )
     print(
         f"files loaded {counts['loaded']}, replaced {counts['replaced']}, unchanged {counts['unchanged']}, "
         f"rejected {counts['rejected']}, unrecognized {counts['unrecognized']}, missing {counts['missing']}"
@@ -326,7 +356,7 @@ def _run(args: argparse.Namespace) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
     weeks = set(week_range(args.from_week, args.to_week))
-    report = ingest_everything(home_root, weeks, args.region, downstream="all")
+    report = ingest_everything(home_root, weeks, args.region, downstream="all", recheck=True)
     print_summary(report)
     return _exit_code(report)
 

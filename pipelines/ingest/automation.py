@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import dagster as dg
 
 from pipelines.config import home_dir, load_config
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
-from pipelines.ingest.files import LandingFile, scan_landing, sha256_of
+from pipelines.ingest.files import LandingFile, scan_landing, sha256_of, stat_signature
 from pipelines.ingest.load import Home
 from pipelines.orchestration_commands import WEEK_TAG, IngestRun, plan_ingest_runs
 
@@ -45,16 +44,11 @@ def pending_by_partition(
     recognised, _ = scan_landing(home.landing)
     pending: dict[tuple[str, str], list[tuple[LandingFile, str]]] = defaultdict(list)
     for item in recognised:
-        stamp = _stamp(item.path)
+        stamp = stat_signature(item.path)
         if known.get(item.name, "").startswith(stamp + "|"):
             continue
         pending[item.partition].append((item, f"{stamp}|{sha256_of(item.path)}"))
     return pending
-
-
-def _stamp(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _ingest_request(run: IngestRun, items: list[tuple[LandingFile, str]]) -> dg.RunRequest:

@@ -53,6 +53,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def stat_signature(path: Path) -> str:
+    """Size, modification and change times and inode: any write, replacement or re-link of the file
+    changes it (ctime cannot be set back), so an equal signature means the bytes last checked."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
 def classify(path: Path) -> LandingFile | UnrecognizedFile:
     """Recognise a landing file by its name, or say why it is not recognised."""
     config = load_config()

@@ -22,7 +22,7 @@ from pipelines.config import load_config
 from pipelines.contracts import pii_fields
 from pipelines.ingest import lake as lake_io
 from pipelines.ingest import load_log
-from pipelines.ingest.files import LandingFile, landing_file_for, sha256_of
+from pipelines.ingest.files import LandingFile, landing_file_for, sha256_of, stat_signature
 from pipelines.ingest.findings import Finding, ParseFailed
 from pipelines.ingest.normalise import LoadMeta, lake_table, normalise
 from pipelines.ingest.parse import read_delivered
@@ -72,6 +72,7 @@ class LoadOutcome:
     phases: dict[str, tuple[float, float]] = field(default_factory=dict)
     # the stored GE validation whose Data Docs page `report` names (built once per batch of loads)
     validation_id: Any = None
+    file_stat: str | None = None  # files.stat_signature before the file was read
 
     @property
     def passed(self) -> bool:
@@ -101,6 +102,7 @@ def load_file(delivered: LandingFile, home: Home) -> LoadOutcome:
     base = LoadOutcome(
         delivered.name, delivered.dataset, delivered.region, delivered.week, "", "unchanged", None
     )
+    base.file_stat = stat_signature(delivered.path)
     with _phase(base, "sha256"):
         base.sha256 = sha = sha256_of(delivered.path)
     entries = load_log.read_entries(home.lake)
@@ -302,5 +304,6 @@ def _record(home: Home, outcome: LoadOutcome) -> None:
             rule=outcome.rule,
             checked_at=load_log.now_iso(),
             report=outcome.report,
+            file_stat=outcome.file_stat,
         ),
     )

@@ -30,6 +30,7 @@ class LoadEntry:
     rule: str | None
     checked_at: str
     report: str | None
+    file_stat: str | None = None  # files.stat_signature of the delivered file when it was checked
 
     @property
     def partition(self) -> tuple[str | None, str | None, str | None]:
@@ -74,3 +75,18 @@ def accepted_state(entries: list[LoadEntry], dataset: str, region: str, week: st
         if entry.partition == (dataset, region, week) and entry.status in ACCEPTED:
             return entry
     return None
+
+
+def settled_files(entries: list[LoadEntry]) -> dict[str, str]:
+    """Delivered file name → its stat signature when last checked, for files whose check left them
+    in the lake (loaded, replaced, unchanged); a later rejection of the name unsettles it."""
+    settled: dict[str, str] = {}
+    for entry in entries:
+        if entry.source_file is None:
+            continue
+        if entry.status in ACCEPTED or entry.status == "unchanged":
+            if entry.file_stat:
+                settled[entry.source_file] = entry.file_stat
+        else:
+            settled.pop(entry.source_file, None)
+    return settled
