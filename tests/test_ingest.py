@@ -141,3 +141,30 @@ def _parts(name: str) -> tuple[str, str, str]:
     rest, week = stem.rsplit("_", 1)
     dataset, region = rest.rsplit("_", 1)
     return dataset, region, week
+
+
+def test_load_log_reads_what_was_appended_and_notices_a_replaced_log(tmp_path: Path) -> None:
+    """`read_entries` returns every entry in order although a process parses only the lines appended
+    since its last read; a half-written last line waits; a replaced log is read from its start.
+    Matters: every load reads the log, which grows by 801 entries a national week. Resolve:
+    read_entries in pipelines/ingest/load_log.py."""
+
+    def entry(name: str, status: load_log.Status = "loaded") -> load_log.LoadEntry:
+        return load_log.LoadEntry(
+            "id", "fgis_orgs", "RU-KB", "2026-W47", name, "sha", 1, status, None, None, "t", None
+        )
+
+    lake = tmp_path / "lake"
+    assert load_log.read_entries(lake) == []
+    load_log.append(lake, entry("a"))
+    assert [e.source_file for e in load_log.read_entries(lake)] == ["a"]
+    load_log.append(lake, entry("b", "rejected"))
+    with load_log.log_path(lake).open("a", encoding="utf-8") as handle:
+        handle.write('{"load_id": "half')  # a writer is mid-line
+    assert [e.source_file for e in load_log.read_entries(lake)] == ["a", "b"]
+
+    replaced = load_log.log_path(lake).with_suffix(".new")
+    replaced.write_text("", encoding="utf-8")
+    replaced.replace(load_log.log_path(lake))
+    load_log.append(lake, entry("c", "unchanged"))
+    assert [e.source_file for e in load_log.read_entries(lake)] == ["c"]

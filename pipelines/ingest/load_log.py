@@ -52,12 +52,32 @@ def append(lake: Path, entry: LoadEntry) -> None:
         handle.write(json.dumps(asdict(entry), ensure_ascii=False, sort_keys=False) + "\n")
 
 
+# Per log file: (inode, bytes parsed, entries). The log only grows, and every load reads it, so
+# a process parses only what was appended since its last read (a year of national weeks is
+# ≈ 40,000 entries: re-parsing them for each of a week's 801 files would grow with the history).
+_parsed: dict[Path, tuple[int, int, list[LoadEntry]]] = {}
+
+
 def read_entries(lake: Path) -> list[LoadEntry]:
     path = log_path(lake)
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        _parsed.pop(path, None)
         return []
-    with path.open(encoding="utf-8") as handle:
-        return [LoadEntry(**json.loads(line)) for line in handle if line.strip()]
+    inode, offset, entries = _parsed.get(path, (stat.st_ino, 0, []))
+    if inode != stat.st_ino or stat.st_size < offset:  # replaced or truncated: start over
+        offset, entries = 0, []
+    if stat.st_size > offset:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            appended = handle.read()
+        complete = appended[: appended.rfind(b"\n") + 1]  # a line still being written waits
+        lines = complete.decode("utf-8").splitlines()
+        entries = entries + [LoadEntry(**json.loads(line)) for line in lines if line.strip()]
+        offset += len(complete)
+    _parsed[path] = (stat.st_ino, offset, entries)
+    return list(entries)
 
 
 def current_states(entries: list[LoadEntry]) -> dict[tuple[Any, Any, Any], LoadEntry]:
