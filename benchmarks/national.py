@@ -1,7 +1,7 @@
 """National-scale benchmark of the weekly run (issue 7): one table, per stage, against the floor.
 
     uv run python -m benchmarks.national --home DIR [--preset national] [--scale 1.0] [--weeks 2]
-        [--regions RU-MOW,RU-SMO] [--landing GENERATED] [--json OUT]
+        [--regions RU-MOW,RU-SMO] [--landing GENERATED] [--last-week 2027-W26] [--json OUT]
 
 `--home` should be a fresh folder: the run writes its landing, lake, warehouse and Dagster instance
 there (and its working files under DIR/_bench).
@@ -220,8 +220,18 @@ def edumon(*args: str) -> list[str]:
 # --- generation -------------------------------------------------------------------------------
 
 
-def generate(preset: str, scale: float, weeks: int, out: Path, log: Path, regions: set[str] | None) -> None:
+def generate(
+    preset: str,
+    scale: float,
+    weeks: int,
+    out: Path,
+    log: Path,
+    regions: set[str] | None,
+    last_week: str | None = None,
+) -> None:
     command = edumon("generate", "--preset", preset, "--out", str(out), "--weeks", str(weeks))
+    if last_week:
+        command += ["--last-week", last_week]
     if scale != 1.0:
         command += ["--scale", str(scale)]
     if regions:
@@ -547,6 +557,7 @@ def benchmark(
     regions: set[str] | None = None,
     landing: Path | None = None,
     floor_only: bool = False,
+    last_week: str | None = None,
 ) -> Report:
     home.mkdir(parents=True, exist_ok=True)
     work, log = home / "_bench", home / "_bench" / "commands.log"
@@ -554,7 +565,7 @@ def benchmark(
         shutil.rmtree(work)
     work.mkdir(parents=True)
     if landing is None:
-        generate(preset, scale, weeks, work / "generated", log, regions)
+        generate(preset, scale, weeks, work / "generated", log, regions, last_week)
         by_week = split_by_week(work / "generated", work / "weeks", regions)
     else:
         by_week = split_by_week(landing, work / "weeks", regions, link=True, weeks=weeks)
@@ -673,11 +684,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor-only", action="store_true", help="only the floor of each week (no pipeline run)"
     )
+    parser.add_argument(
+        "--last-week",
+        help="last generated week (default: the preset's); 52 weeks need one ≥ 2027-W26, as the "
+        "calendar starts at 2026-W27",
+    )
     args = parser.parse_args(argv)
     regions = set(args.regions.split(",")) if args.regions else None
     landing = args.landing.resolve() if args.landing else None
     home = args.home.resolve()
-    report = benchmark(home, args.preset, args.scale, args.weeks, regions, landing, args.floor_only)
+    report = benchmark(
+        home, args.preset, args.scale, args.weeks, regions, landing, args.floor_only, args.last_week
+    )
     print(render(report))
     if args.json:
         args.json.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2), encoding="utf-8")
