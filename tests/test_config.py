@@ -91,3 +91,18 @@ def test_iso_weeks() -> None:
     assert last_complete_week(monday_morning) == "2026-W47"
     with pytest.raises(ValueError):
         week_monday("2026-47")
+
+
+def test_duckdb_spill_folder_is_set_when_the_warehouse_opens() -> None:
+    """The dbt profile gives DuckDB its spill folder at connect time (`config_options`), and only
+    settings DuckDB accepts again on every cursor under `settings`. Matters: dbt-duckdb SETs
+    `settings` on each cursor, DuckDB refuses to switch temp_directory once a spill used it, and at
+    national scale every model after the first spilling one failed. Resolve: dbt_project/profiles.yml.
+    """
+    from pipelines.transform.project import DBT_PROJECT_DIR
+
+    profiles = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    duckdb_output = profiles["edumon"]["outputs"]["duckdb"]
+    assert "temp_directory" in duckdb_output["config_options"]
+    assert "temp_directory" not in duckdb_output["settings"]
+    assert "memory_limit" in duckdb_output["settings"]

@@ -10,10 +10,8 @@ so the incremental marts rebuild exactly those weeks. dbt sources map to the ing
 
 import json
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -32,6 +30,7 @@ from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
 from pipelines.transform.project import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
+    dbt_executable,
     dbt_vars,
     home_environment,
     prepare_manifest,
@@ -95,12 +94,8 @@ class EdumonDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # This venv's dbt, also when the venv's bin/ is not on PATH (its python started directly).
-    executable = Path(sys.executable).with_name("dbt")
     return EdumonDbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR),
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(executable) if executable.exists() else "dbt",
+        project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
     )
 
 
