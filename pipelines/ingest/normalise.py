@@ -21,11 +21,13 @@ import pyarrow.compute as pc
 from pipelines.config import FieldSpec, FileFormat, load_config
 from pipelines.contracts import lake_columns
 from pipelines.ingest.findings import Finding, ParseFailed
-from pipelines.sources.identifiers import _PERSON_INN_WEIGHTS_11 as PERSON_INN_WEIGHTS_11
-from pipelines.sources.identifiers import _PERSON_INN_WEIGHTS_12 as PERSON_INN_WEIGHTS_12
-from pipelines.sources.identifiers import _SNILS_UNCHECKED_MAX as SNILS_UNCHECKED_MAX
-from pipelines.sources.identifiers import _SNILS_WEIGHTS as SNILS_WEIGHTS
-from pipelines.sources.identifiers import org_inn_is_valid
+from pipelines.sources.identifiers import (
+    PERSON_INN_WEIGHTS_11,
+    PERSON_INN_WEIGHTS_12,
+    SNILS_UNCHECKED_MAX,
+    SNILS_WEIGHTS,
+    org_inn_is_valid,
+)
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ import numpy.typing as npt
 # FNS weights (Приказ ФНС): 10-digit ИНН of an organisation, then the two check digits of a
 # 12-digit personal ИНН.
 _ORG_INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_PERSON_INN_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_PERSON_INN_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+PERSON_INN_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+PERSON_INN_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 # СНИЛС: digit i (0-based) of the 9-digit number has weight 9 - i; numbers up to 001-001-998
 # were issued before checksums existed and are not checked (ПФР rule).
-_SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
-_SNILS_UNCHECKED_MAX = 1_001_998
+SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
+SNILS_UNCHECKED_MAX = 1_001_998
 _SNILS_SEPARATORS = re.compile(r"[\s\-]")
 
 IntArray = npt.NDArray[np.int64]
@@ -43,8 +43,8 @@ def person_inn_is_valid(value: str | None) -> bool:
     """A 12-digit personal ИНН with both check digits correct."""
     if value is None or len(value) != 12 or not value.isascii() or not value.isdigit():
         return False
-    return _check_digit(value[:10], _PERSON_INN_WEIGHTS_11) == int(value[10]) and _check_digit(
-        value[:11], _PERSON_INN_WEIGHTS_12
+    return _check_digit(value[:10], PERSON_INN_WEIGHTS_11) == int(value[10]) and _check_digit(
+        value[:11], PERSON_INN_WEIGHTS_12
     ) == int(value[11])
 
 
@@ -65,7 +65,7 @@ def normalise_snils(value: str | None) -> str | None:
 
 def snils_checksum(number: int) -> int:
     """The two check digits of a 9-digit СНИЛС number."""
-    total = sum(int(d) * w for d, w in zip(f"{number:09d}", _SNILS_WEIGHTS, strict=True))
+    total = sum(int(d) * w for d, w in zip(f"{number:09d}", SNILS_WEIGHTS, strict=True))
     return total % 101 % 100
 
 
@@ -75,7 +75,7 @@ def snils_is_valid(value: str | None) -> bool:
     if digits is None:
         return False
     number = int(digits[:9])
-    if number <= _SNILS_UNCHECKED_MAX:
+    if number <= SNILS_UNCHECKED_MAX:
         return number > 0
     return snils_checksum(number) == int(digits[9:])
 
@@ -87,7 +87,7 @@ def format_snils(number: int, checksum: int) -> str:
 
 def make_snils(number: int) -> str:
     """A valid СНИЛС in its usual `123-456-789 01` form for a 9-digit number above 001-001-998."""
-    if not _SNILS_UNCHECKED_MAX < number <= 999_999_999:
+    if not SNILS_UNCHECKED_MAX < number <= 999_999_999:
         raise ValueError(f"СНИЛС number {number} is outside the checksummed range")
     return format_snils(number, snils_checksum(number))
 
@@ -105,8 +105,8 @@ def make_person_inn(region_tax_code: str, serial: int) -> str:
     body = f"{region_tax_code}{serial:08d}"
     if len(body) != 10:
         raise ValueError(f"ИНН body {body!r} must be 10 digits")
-    first = _check_digit(body, _PERSON_INN_WEIGHTS_11)
-    second = _check_digit(body + str(first), _PERSON_INN_WEIGHTS_12)
+    first = _check_digit(body, PERSON_INN_WEIGHTS_11)
+    second = _check_digit(body + str(first), PERSON_INN_WEIGHTS_12)
     return f"{body}{first}{second}"
 
 
@@ -124,7 +124,7 @@ def _weighted_check(digits: IntArray, weights: tuple[int, ...]) -> IntArray:
 def make_snils_array(numbers: IntArray) -> StrArray:
     """Vectorised `make_snils` for 9-digit numbers above 001-001-998."""
     numbers = np.asarray(numbers, dtype=np.int64)
-    checks = (_digits(numbers, 9) @ np.asarray(_SNILS_WEIGHTS, dtype=np.int64)) % 101 % 100
+    checks = (_digits(numbers, 9) @ np.asarray(SNILS_WEIGHTS, dtype=np.int64)) % 101 % 100
     text = np.char.zfill(numbers.astype(str), 9)
     # Fixed-width numpy strings viewed as characters build "AAA-BBB-CCC DD" without a Python loop.
     chars = text.view("<U1").reshape(-1, 9)
@@ -153,7 +153,7 @@ def make_person_inn_array(region_tax_code: str, serials: IntArray) -> StrArray:
     """Vectorised `make_person_inn`."""
     bodies = int(region_tax_code) * 100_000_000 + np.asarray(serials, dtype=np.int64)
     digits = _digits(bodies, 10)
-    first = _weighted_check(digits, _PERSON_INN_WEIGHTS_11)
-    second = _weighted_check(np.concatenate([digits, first[:, None]], axis=1), _PERSON_INN_WEIGHTS_12)
+    first = _weighted_check(digits, PERSON_INN_WEIGHTS_11)
+    second = _weighted_check(np.concatenate([digits, first[:, None]], axis=1), PERSON_INN_WEIGHTS_12)
     result: StrArray = np.char.zfill((bodies * 100 + first * 10 + second).astype(str), 12)
     return result
