@@ -230,7 +230,6 @@ def deliver(landing_from: Path, home: Home) -> int:
     rejected file out of landing/, which unlinks only the home's name.
     """
     import filecmp
-    import os
     import shutil
 
     home.landing.mkdir(parents=True, exist_ok=True)
