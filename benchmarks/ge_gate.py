@@ -54,8 +54,9 @@ class FileMeasure:
 def _measure_file(path: Path, home: Path) -> FileMeasure:
     """In a child process: the floor of the file, then its load through the production path."""
     from benchmarks.national import count_rows
+    from pipelines.home import Home
     from pipelines.ingest.files import LandingFile, classify
-    from pipelines.ingest.load import Home, load_file
+    from pipelines.ingest.load import load_file
 
     started, cpu = time.perf_counter(), time.process_time()
     rows = count_rows(path)

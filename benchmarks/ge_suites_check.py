@@ -23,7 +23,8 @@ import pyarrow as pa
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 from pipelines.checks.ge_duckdb import validate_relation
-from pipelines.checks.suites import VALID_PREFIX, load_suite
+from pipelines.checks.suites import load_suite
+from pipelines.contracts import VALID_PREFIX
 
 NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
 ENUM_COLUMNS = ("role", "status", "chat_kind", "org_kind", "direction", "channel")

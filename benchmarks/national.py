@@ -447,8 +447,8 @@ def checked_rows(home: Path, start: int, week: str, region: str | None = None) -
 
     `edumon run` re-checks every file still in landing; earlier weeks are not this week's work.
     """
+    from pipelines.home import Home
     from pipelines.ingest import load_log
-    from pipelines.ingest.load import Home
 
     entries = load_log.read_entries(Home(home).lake)[start:]
     return sum(
@@ -459,8 +459,8 @@ def checked_rows(home: Path, start: int, week: str, region: str | None = None) -
 
 
 def log_length(home: Path) -> int:
+    from pipelines.home import Home
     from pipelines.ingest import load_log
-    from pipelines.ingest.load import Home
 
     return len(load_log.read_entries(Home(home).lake))
 

@@ -34,6 +34,9 @@ LOAD_METADATA = (
     ("source_file", "VARCHAR", "file name as delivered"),
     ("source_row", "BIGINT", "1-based data row number in the delivered file"),
 )
+# Ingest adds `_valid_<field>` (checksum result of each ИНН field) beside the lake columns for
+# the gate to read; the lake does not keep them.
+VALID_PREFIX = "_valid_"
 
 
 @dataclass(frozen=True)

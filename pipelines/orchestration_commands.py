@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import home_dir, load_config, region_codes
+from pipelines.home import Home
 from pipelines.ingest import load_log
 from pipelines.ingest.files import LandingFile, scan_landing, stat_signature
 from pipelines.ingest.lake import partition_path
-from pipelines.ingest.load import Home
 from pipelines.weeks import week_range
 
 DAGSTER_YAML = """\
@@ -361,7 +361,7 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from pipelines.checks.freshness import missing_deliveries
+    from pipelines.ingest.freshness import missing_deliveries
 
     home_root = home_dir(args.home)
     home = Home(home_root)

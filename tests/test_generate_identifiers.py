@@ -1,4 +1,4 @@
-"""ИНН / СНИЛС checksum helpers (pipelines/sources/identifiers.py), used by ingest and the generator."""
+"""ИНН / СНИЛС checksum helpers and makers of the generator (pipelines/sources/identifiers.py)."""
 
 from __future__ import annotations
 

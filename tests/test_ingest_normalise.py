@@ -1,8 +1,9 @@
-"""The vectorised identifier checks and the СНИЛС hash of normalise.py equal the scalar reference.
+"""The reader's vectorised identifier checks agree with the generator's scalar rules; the СНИЛС hash.
 
-pipelines/sources/identifiers.py holds the scalar rules (checksums, separators); normalise.py
-applies them to whole columns with pyarrow and DuckDB. These tests feed both the same awkward
-values and require identical answers.
+pipelines/ingest/identifiers.py (the reader, whole columns with pyarrow) and
+pipelines/sources/identifiers.py (the generator, scalar) are written apart; these tests feed both
+the same awkward values and require identical answers (both are held to published numbers in
+tests/test_identifiers_published.py). The HMAC of normalise.py equals Python's.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import random
 
 import pyarrow as pa
 
-from pipelines.ingest.normalise import (
-    _person_inn_validity,
-    _snils_digits,
-    hmac_sha256_hex,
-)
+from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
+from pipelines.ingest.normalise import hmac_sha256_hex
 from pipelines.sources.identifiers import (
     format_snils,
+    make_org_inn,
     normalise_snils,
+    org_inn_is_valid,
     person_inn_is_valid,
     snils_checksum,
     snils_is_valid,
@@ -50,23 +50,32 @@ def _random_snils(count: int) -> list[str]:
 
 
 def test_snils_validity_and_digits_match_the_scalar_rules() -> None:
-    """`_snils_digits` returns normalise_snils(v) exactly when snils_is_valid(v), for awkward and
+    """`snils_digits` returns normalise_snils(v) exactly when snils_is_valid(v), for awkward and
     random values. Matters: an invalid СНИЛС must count as missing (SPEC) and the hash must be over
     the same digits as before, or people stop matching across weeks. Resolve: compare the differing
-    values with identifiers.py (separators, the pre-checksum number range, non-ASCII digits)."""
+    values in the two identifiers.py (separators, the pre-checksum number range, non-ASCII digits)."""
     values = AWKWARD_SNILS + _random_snils(2000)
-    got = _snils_digits(pa.array(values, pa.string())).to_pylist()
+    got = snils_digits(pa.array(values, pa.string())).to_pylist()
     expected = [normalise_snils(v) if snils_is_valid(v) else None for v in values]
     differing = [(v, g, e) for v, g, e in zip(values, got, expected, strict=True) if g != e]
     assert not differing
 
 
 def test_person_inn_validity_matches_the_scalar_rule() -> None:
-    """`_person_inn_validity` equals identifiers.person_inn_is_valid per value (nulls are False).
+    """`person_inn_validity` equals identifiers.person_inn_is_valid per value (nulls are False).
     Matters: has_inn_person counts an invalid personal ИНН as missing. Resolve: check the weights
-    and the digit positions in normalise._person_inn_validity."""
-    got = _person_inn_validity(pa.array(AWKWARD_PERSON_INN, pa.string())).to_pylist()
+    and the digit positions in ingest/identifiers.person_inn_validity."""
+    got = person_inn_validity(pa.array(AWKWARD_PERSON_INN, pa.string())).to_pylist()
     assert [bool(g) for g in got] == [person_inn_is_valid(v) for v in AWKWARD_PERSON_INN]
+
+
+def test_org_inn_validity_matches_the_scalar_rule() -> None:
+    """`org_inn_validity` equals the generator's org_inn_is_valid per value, for awkward and
+    generated ИНН. Matters: the gate's invalid-ИНН rule reads `_valid_<field>`. Resolve: the
+    weights and digit positions in ingest/identifiers.org_inn_validity."""
+    values = AWKWARD_PERSON_INN + [make_org_inn("07", serial) for serial in range(0, 9_999_999, 99_991)]
+    got = org_inn_validity(pa.array(values, pa.string())).to_pylist()
+    assert [bool(g) for g in got] == [org_inn_is_valid(v) for v in values]
 
 
 def test_hmac_matches_python_hmac() -> None:

@@ -168,7 +168,7 @@ def test_deliver_links_new_files_and_replaces_changed_ones(tmp_path: Path) -> No
     the same file system (no 11 GB copy for a national week), an unchanged file is left alone, a
     changed one replaces the old. Matters: the benchmark and the demo deliver this way. Resolve:
     deliver in pipelines/orchestration_commands.py."""
-    from pipelines.ingest.load import Home
+    from pipelines.home import Home
     from pipelines.orchestration_commands import deliver
 
     source = tmp_path / "delivery"

@@ -23,8 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipelines.checks.findings import MAX_ROWS_REPORTED, Finding
 from pipelines.checks.suites import load_suite
-from pipelines.ingest.findings import MAX_ROWS_REPORTED, Finding
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from the gate
 

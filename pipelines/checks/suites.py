@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import PROJECT_ROOT, Dataset, FieldSpec, load_config
-from pipelines.contracts import lake_columns
-from pipelines.ingest.normalise import VALID_PREFIX
+from pipelines.contracts import VALID_PREFIX, lake_columns
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 ORG_INN_PATTERN = "^[0-9]{10}$"

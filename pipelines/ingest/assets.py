@@ -15,11 +15,12 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.checks import freshness
 from pipelines.checks.gate import publish_data_docs
 from pipelines.config import home_dir, load_config, region_codes
+from pipelines.home import Home
+from pipelines.ingest import freshness
 from pipelines.ingest.files import LandingFile, calendar_weeks, landing_file_for
-from pipelines.ingest.load import Home, LoadOutcome, load_file
+from pipelines.ingest.load import LoadOutcome, load_file
 
 GROUP = "ingest"
 KEY_PREFIX = "lake"

@@ -9,9 +9,9 @@ from collections import defaultdict
 import dagster as dg
 
 from pipelines.config import home_dir, load_config
+from pipelines.home import Home
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
 from pipelines.ingest.files import LandingFile, scan_landing, sha256_of, stat_signature
-from pipelines.ingest.load import Home
 from pipelines.orchestration_commands import WEEK_TAG, IngestRun, plan_ingest_runs
 
 INGEST_JOB = "ingest"

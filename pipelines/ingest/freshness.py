@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pipelines.config import load_config
+from pipelines.home import Home
 from pipelines.ingest import load_log
 from pipelines.ingest.files import UnrecognizedFile, scan_landing
-from pipelines.ingest.load import Home
 from pipelines.weeks import MOSCOW, week_monday
 
 

@@ -12,47 +12,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from pipelines.checks.findings import Finding, ParseFailed
 from pipelines.checks.gate import GateResult, run_gate
 from pipelines.config import load_config
 from pipelines.contracts import pii_fields
+from pipelines.home import Home
 from pipelines.ingest import lake as lake_io
 from pipelines.ingest import load_log
 from pipelines.ingest.files import LandingFile, landing_file_for, sha256_of, stat_signature
-from pipelines.ingest.findings import Finding, ParseFailed
 from pipelines.ingest.normalise import LoadMeta, lake_table, normalise
 from pipelines.ingest.parse import read_delivered
 from pipelines.ingest.quarantine import masked_examples, move_to_quarantine, quarantine_folder
 from pipelines.weeks import shift_week
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Home:
-    """The working folders of one home (landing, lake, quarantine, Data Docs)."""
-
-    root: Path
-
-    @property
-    def landing(self) -> Path:
-        return self.root / load_config().paths.landing
-
-    @property
-    def lake(self) -> Path:
-        return self.root / load_config().paths.lake
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / load_config().paths.quarantine
-
-    @property
-    def docs(self) -> Path:
-        return self.root / load_config().paths.data_docs
 
 
 @dataclass

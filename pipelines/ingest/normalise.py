@@ -4,8 +4,8 @@ Output: the lake columns (`pipelines.contracts.lake_columns`) plus `_valid_<fiel
 columns (checksum results of ИНН fields) that the gate reads and the lake does not keep.
 PII: `pii: flag` → `has_<field>`; `pii: hash` (СНИЛС) → `has_<field>` (present AND
 checksum-valid) and `<field>_hash` = HMAC-SHA256(key, normalised digits), null when invalid.
-Vectorised with pyarrow.compute (checksums digit by digit) and DuckDB (the HMAC's SHA-256); Python
-touches only distinct organisation ИНН values.
+Vectorised with pyarrow.compute (the checksums of `pipelines.ingest.identifiers`) and DuckDB (the
+HMAC's SHA-256).
 """
 
 from __future__ import annotations
@@ -18,25 +18,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.checks.findings import Finding, ParseFailed
 from pipelines.config import FieldSpec, FileFormat, load_config
-from pipelines.contracts import lake_columns
-from pipelines.ingest.findings import Finding, ParseFailed
-from pipelines.sources.identifiers import (
-    PERSON_INN_WEIGHTS_11,
-    PERSON_INN_WEIGHTS_12,
-    SNILS_UNCHECKED_MAX,
-    SNILS_WEIGHTS,
-    org_inn_is_valid,
-)
+from pipelines.contracts import VALID_PREFIX, lake_columns
+from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
 
 log = logging.getLogger(__name__)
 
-VALID_PREFIX = "_valid_"
 _INTEGER = r"^[+-]?\d+$"
 _ZONE = r"(Z|[+-]\d{2}:?\d{2})$"
-# identifiers.normalise_snils drops Python's `\s` and `-`; RE2's `\s` is ASCII only, so the other
-# characters Python counts as whitespace are listed.
-SNILS_SEPARATORS_RE2 = r"[\t\n\x{0b}\f\r \x{1c}-\x{1f}\x{85}\p{Z}\-]"
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -184,9 +174,7 @@ def _zoned_to_moscow(text: str | None) -> object:
 
 def _inn_validity(cells: pa.Array) -> pa.Array:
     """Checksum of each delivered organisation ИНН (null where none was delivered)."""
-    distinct = [v for v in pc.unique(cells).to_pylist() if v is not None]
-    valid = pa.array([v for v in distinct if org_inn_is_valid(v)], pa.string())
-    return pc.if_else(pc.is_valid(cells), pc.is_in(cells, value_set=valid), pa.scalar(None, pa.bool_()))
+    return pc.if_else(pc.is_valid(cells), org_inn_validity(cells), pa.scalar(None, pa.bool_()))
 
 
 def _personal(name: str, spec: FieldSpec, cells: pa.Array) -> dict[str, pa.Array]:
@@ -195,54 +183,10 @@ def _personal(name: str, spec: FieldSpec, cells: pa.Array) -> dict[str, pa.Array
         return _snils(name, cells)
     present = pc.is_valid(cells)
     if name.startswith("inn"):  # a personal ИНН (inn_person): an invalid checksum counts as missing
-        present = pc.and_(present, _person_inn_validity(cells))
+        present = pc.and_(present, person_inn_validity(cells))
     elif spec.pattern:
         present = pc.and_(present, pc.match_substring_regex(cells, spec.pattern))
     return {f"has_{name}": pc.fill_null(present, False)}
-
-
-def _digits_at(text: pa.Array, positions: range) -> list[pa.Array]:
-    """The digit at each position of ASCII-digit strings, as integers."""
-    return [pc.cast(pc.utf8_slice_codeunits(text, i, i + 1), pa.int64()) for i in positions]
-
-
-def _check_digit(digits: list[pa.Array], weights: tuple[int, ...]) -> pa.Array:
-    """Σ digit × weight mod 11 mod 10 (the FNS rule of pipelines.sources.identifiers)."""
-    total = pc.multiply(digits[0], weights[0])
-    for digit, weight in zip(digits[1:], weights[1:], strict=True):
-        total = pc.add(total, pc.multiply(digit, weight))
-    return _mod(_mod(total, 11), 10)
-
-
-def _mod(values: pa.Array, divisor: int) -> pa.Array:
-    return pc.subtract(values, pc.multiply(pc.divide(values, divisor), divisor))
-
-
-def _person_inn_validity(cells: pa.Array) -> pa.Array:
-    """`identifiers.person_inn_is_valid`, vectorised: 12 ASCII digits, both check digits right."""
-    shaped = pc.fill_null(pc.match_substring_regex(cells, r"^[0-9]{12}$"), False)
-    text = pc.if_else(shaped, cells, "000000000000")
-    digits = _digits_at(text, range(12))
-    eleventh = pc.equal(_check_digit(digits[:10], PERSON_INN_WEIGHTS_11), digits[10])
-    twelfth = pc.equal(_check_digit(digits[:11], PERSON_INN_WEIGHTS_12), digits[11])
-    return pc.and_(shaped, pc.and_(eleventh, twelfth))
-
-
-def _snils_digits(cells: pa.Array) -> pa.Array:
-    """`identifiers.snils_is_valid` + `normalise_snils`, vectorised: the 11 digits of a valid СНИЛС
-    (separators removed), else null."""
-    digits = pc.replace_substring_regex(cells, SNILS_SEPARATORS_RE2, "")
-    shaped = pc.fill_null(pc.match_substring_regex(digits, r"^[0-9]{11}$"), False)
-    text = pc.if_else(shaped, digits, "00000000000")
-    number = pc.cast(pc.utf8_slice_codeunits(text, 0, 9), pa.int64())
-    check = pc.cast(pc.utf8_slice_codeunits(text, 9, 11), pa.int64())
-    total = pc.multiply(_digits_at(text, range(1))[0], SNILS_WEIGHTS[0])
-    for digit, weight in zip(_digits_at(text, range(1, 9)), SNILS_WEIGHTS[1:], strict=True):
-        total = pc.add(total, pc.multiply(digit, weight))
-    checked = pc.equal(_mod(_mod(total, 101), 100), check)
-    old_number = pc.less_equal(number, SNILS_UNCHECKED_MAX)
-    valid = pc.if_else(old_number, pc.greater(number, 0), checked)
-    return pc.if_else(pc.and_(shaped, valid), digits, pa.scalar(None, pa.string()))
 
 
 def _snils(name: str, cells: pa.Array) -> dict[str, pa.Array]:
@@ -253,7 +197,7 @@ def _snils(name: str, cells: pa.Array) -> dict[str, pa.Array]:
             "set %s for real data",
             load_config().privacy.snils_key_env,
         )
-    hashed = hmac_sha256_hex(key, _snils_digits(cells))
+    hashed = hmac_sha256_hex(key, snils_digits(cells))
     return {f"has_{name}": pc.is_valid(hashed), f"{name}_hash": hashed}
 
 

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from pipelines.checks.findings import Finding, ParseFailed
 from pipelines.config import Dataset, FileFormat, load_config
-from pipelines.ingest.findings import Finding, ParseFailed
 
 
 def read_delivered(path: Path, dataset_name: str, region: str) -> pa.Table:

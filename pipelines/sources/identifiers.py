@@ -1,7 +1,7 @@
 """Russian identifiers: ИНН and СНИЛС checksums, validators and makers.
 
-The validators are what ingest uses to decide that a value is "present and valid" (SPEC.md: an
-invalid ИНН or СНИЛС counts as missing); the makers are what the sample generator uses to write
+The validators check what the generator writes (ingest has its own, pipelines/ingest/identifiers.py,
+so a checksum bug is not generated and accepted alike); the makers are what the generator uses to write
 checksum-valid values. Scalar functions take the value as delivered (СНИЛС may carry its usual
 `123-456-789 01` separators); the `*_array` makers are vectorised for the national generator.
 """

@@ -1,0 +1,35 @@
+"""A home: the folders one installation works in (landing, lake, quarantine, Data Docs).
+
+Every stage takes its paths from here or from `pipelines.config.home_path`; nothing writes
+outside the home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.config import load_config
+
+
+@dataclass(frozen=True)
+class Home:
+    """The working folders of one home (landing, lake, quarantine, Data Docs)."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / load_config().paths.landing
+
+    @property
+    def lake(self) -> Path:
+        return self.root / load_config().paths.lake
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / load_config().paths.quarantine
+
+    @property
+    def docs(self) -> Path:
+        return self.root / load_config().paths.data_docs
