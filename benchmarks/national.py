@@ -367,7 +367,7 @@ def dagster_runs(home: Path) -> Iterator[list[Any]]:
 
 
 def _instance(home: Path) -> Any:
-    from pipelines.orchestration_commands import prepare_instance
+    from pipelines.orchestration.instance import prepare_instance
 
     return prepare_instance(home)
 

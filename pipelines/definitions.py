@@ -2,7 +2,7 @@
 
 Each stage adds its assets, checks, jobs, schedules and sensors to the lists below with a
 one-line edit. `edumon run` materialises, after ingest, every asset of these Definitions that
-lies downstream of the ingest assets (see pipelines/orchestration_commands.py).
+lies downstream of the ingest assets (see pipelines/orchestration/runs.py).
 """
 
 from __future__ import annotations

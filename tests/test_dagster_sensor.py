@@ -56,7 +56,7 @@ def test_sensor_batches_neighbouring_regions(tmp_path: Path, monkeypatch: pytest
     """New files of neighbouring regions of a week (same datasets) start ONE run over a partition
     range; a region further away gets its own run with its partition key. Matters: on a Monday when
     all 89 regions deliver, the daemon launches one run (one process importing the definitions),
-    not 89. Resolve: automation.landing_sensor and orchestration_commands.plan_ingest_runs."""
+    not 89. Resolve: automation.landing_sensor and ingest.batching.plan_ingest_runs."""
     from pipelines.config import region_codes
 
     monkeypatch.setenv("EDUMON_HOME", str(tmp_path))

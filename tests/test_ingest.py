@@ -15,7 +15,7 @@ from pipelines.contracts import lake_columns
 from pipelines.ingest import load_log
 from pipelines.ingest.files import scan_landing
 from pipelines.ingest.lake import partition_path
-from pipelines.orchestration_commands import prepare_instance
+from pipelines.orchestration.instance import prepare_instance
 from pipelines.sources.defects import REDELIVERED
 
 
@@ -101,7 +101,7 @@ def test_rerun_leaves_the_lake_byte_identical(demo_home: Path) -> None:
     same bytes is re-hashed and recorded `unchanged`. Matters: idempotent weeks give idempotent
     marts, and landing keeps every week, so re-reading it all would slow each week down. Resolve:
     a changed byte means the Parquet write is not deterministic or the sha256 comparison broke;
-    a missing `unchanged` means _is_settled in pipelines/orchestration_commands.py trusts a
+    a missing `unchanged` means _is_settled in pipelines/orchestration/runs.py trusts a
     changed file."""
     before = _lake_bytes(demo_home)
     lake = demo_home / "lake"

@@ -9,20 +9,20 @@ import dagster as dg
 import pytest
 
 from pipelines.config import region_codes
+from pipelines.home import Home
 from pipelines.ingest import load_log
 from pipelines.ingest.assets import GATE_CHECK, ingest_key, partition_key
-from pipelines.ingest.files import scan_landing
-from pipelines.ingest.lake import partition_path
-from pipelines.orchestration_commands import (
+from pipelines.ingest.batching import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     IngestRun,
-    downstream_tags,
-    ingest_job_def,
     plan_ingest_runs,
-    prepare_instance,
-    run_ingest,
 )
+from pipelines.ingest.files import scan_landing
+from pipelines.ingest.lake import partition_path
+from pipelines.orchestration.delivery import deliver
+from pipelines.orchestration.instance import prepare_instance
+from pipelines.orchestration.runs import downstream_tags, ingest_job_def, run_ingest
 
 REGION = "RU-KB"
 DATASETS = ("fgis_orgs", "sferum_orgs")  # two small datasets keep the runs short
@@ -38,7 +38,7 @@ def test_plan_batches_neighbouring_regions_of_a_week() -> None:
     load in ONE run; a gap in the order, another dataset set or another week starts a new run.
     Matters: Dagster's cost is per run and per step, so 89 regions in one run instead of 89 runs
     is most of the fixed overhead of a national week. Resolve: plan_ingest_runs in
-    pipelines/orchestration_commands.py (a run's partition range must hold exactly its partitions)."""
+    pipelines/ingest/batching.py (a run's partition range must hold exactly its partitions)."""
     first, second, third = _neighbours()
     far = region_codes()[10]
     all_nine = ["cc_requests", "fgis_orgs"]
@@ -148,7 +148,7 @@ def test_a_region_backfill_tags_the_downstream_run_with_its_region() -> None:
     """`edumon backfill --region R` runs the downstream with the region tag dbt reads
     (pipelines.transform.project.REGION_TAG), over the touched weeks; `edumon run` carries none.
     Matters: the RU-MOW region-week backfill rebuilds one region's rows, not the country's week
-    (issue 7: ≤ 20 s). Resolve: downstream_tags in pipelines/orchestration_commands.py and
+    (issue 7: ≤ 20 s). Resolve: downstream_tags in pipelines/orchestration/runs.py and
     region_of_run in pipelines/transform/project.py must agree on the tag."""
     from pipelines.transform.project import REGION_TAG, region_of_run
 
@@ -167,10 +167,7 @@ def test_deliver_links_new_files_and_replaces_changed_ones(tmp_path: Path) -> No
     """`edumon run --landing` puts each delivered file into the home's landing/ once: a hard link on
     the same file system (no 11 GB copy for a national week), an unchanged file is left alone, a
     changed one replaces the old. Matters: the benchmark and the demo deliver this way. Resolve:
-    deliver in pipelines/orchestration_commands.py."""
-    from pipelines.home import Home
-    from pipelines.orchestration_commands import deliver
-
+    deliver in pipelines/orchestration/delivery.py."""
     source = tmp_path / "delivery"
     source.mkdir()
     (source / "a.csv").write_text("x\n1\n", encoding="utf-8")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.publish import publish_lake
 
-from pipelines.publish.serving import PublishError, build_and_publish, publish_serving
+from pipelines.publish.serving import PublishError, publish_serving
 
 
 def _warehouse(path: Path, marker: str) -> Path:
@@ -52,14 +53,15 @@ def test_failed_copy_leaves_previous_snapshot(tmp_path: Path) -> None:
 def test_failed_dbt_build_leaves_previous_snapshot(tmp_path: Path) -> None:
     """A dbt build that fails (here: no lake at all) raises and leaves serving.duckdb untouched.
 
-    Matters for every failed run. On failure: build_and_publish must check dbt's return code
-    before publishing.
+    Matters for every failed run. Runs `edumon run`'s downstream Dagster run (the one publish
+    path). On failure: serving_snapshot must depend on the dbt assets, whose failure stops the run
+    before it (pipelines/publish/assets.py).
     """
     home = tmp_path / "home"
     home.mkdir()
     serving = home / "serving.duckdb"
     publish_serving(_warehouse(tmp_path / "w.duckdb", "old"), serving)
     before = serving.read_bytes()
-    with pytest.raises(PublishError, match="dbt build failed"):
-        build_and_publish(home)
+    statuses = publish_lake(home, {("2026-W47", "RU-KB")})
+    assert len(statuses) == 1 and "FAILED" in statuses[0], statuses
     assert serving.read_bytes() == before

@@ -1,7 +1,7 @@
 """The rating edition from real pipeline output: marts built by dbt and published, not hand-written.
 
 Two sources of real marts: the dbt engineer's fixture lake (tests/test_dbt_fixture_lake.py, built
-and published here with the project's own dbt build and publish), and the demo home of the whole
+and published here by `edumon run`'s own downstream Dagster run), and the demo home of the whole
 pipeline (`demo_home` from tests/conftest.py, owned by the ingest engineer: generated exports →
 ingest → gates → dbt → publish). The same checks as test_rating.py compare every cell with the marts.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.publish import publish_lake
 from test_dbt_fixture_lake import build_lake
 from test_rating import (
     assert_csv_and_json_agree_with_the_workbook,
@@ -23,7 +24,6 @@ from test_rating import (
 )
 
 from pipelines.config import load_config
-from pipelines.publish.serving import build_and_publish
 from pipelines.rating.commands import run_rating_job
 from pipelines.rating.edition import latest_edition
 from pipelines.rating.marts import file_sha256
@@ -63,7 +63,7 @@ def test_edition_from_the_dbt_built_marts(tmp_path: Path) -> None:
     changed, docs/architecture.md and pipelines/rating/marts.py must change together."""
     build_home = tmp_path / "pipeline"
     build_lake(build_home / "lake", list(load_config().datasets))
-    build_and_publish(build_home)
+    assert not any("FAILED" in line for line in publish_lake(build_home))
     home = tmp_path / "rating"
     week = issue_by_dagster_run(build_home / "serving.duckdb", home)
     assert_edition_matches_marts(home, week)

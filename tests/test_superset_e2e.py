@@ -22,11 +22,12 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from support import browser
+from support.publish import publish_lake
 from test_dbt_fixture_lake import build_lake
 
 from pipelines.config import PROJECT_ROOT, load_config
-from pipelines.dashboards import api, browser, bundle, deploy, environment
-from pipelines.publish.serving import build_and_publish
+from pipelines.dashboards import api, bundle, deploy, environment
 
 pytestmark = pytest.mark.superset
 
@@ -61,7 +62,7 @@ def superset_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         shutil.copyfile(demo_home / "serving.duckdb", home / "serving.duckdb")
     except pytest.FixtureLookupError:
         build_lake(home / "lake", list(load_config().datasets))
-        build_and_publish(home)
+        assert not any("FAILED" in line for line in publish_lake(home))
     up = edumon("superset", "up", "--home", str(home), "--port", str(free_port()))
     assert "Superset is up" in up.stdout and "login:" in up.stdout
     try:

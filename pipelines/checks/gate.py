@@ -15,6 +15,7 @@ validations; every validation keeps its page, which the Dagster asset check link
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,6 +26,10 @@ import pyarrow as pa
 
 from pipelines.checks.findings import MAX_ROWS_REPORTED, Finding
 from pipelines.checks.suites import load_suite
+from pipelines.config import load_config
+
+# Great Expectations (and ge_duckdb, which imports it) is imported inside the functions that
+# validate: its import costs seconds, and the Definitions (UI, sensor ticks) import this module.
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from the gate
 
@@ -109,8 +114,6 @@ def _context(docs: str) -> Any:
 
 def _limit_index(context: Any) -> None:
     """The Data Docs index lists the newest validations only: GE loads each listed result to draw it."""
-    from pipelines.config import load_config
-
     limit = load_config().gates.data_docs_index_limit
     sites = dict(context.variables.data_docs_sites or {})
     for site in sites.values():
@@ -140,8 +143,6 @@ def prepare(docs: Path) -> None:
 @cache
 def _suite(docs: str, suite_json: str) -> Any:
     """The GE suite object of a suite document (built once per process, context and variant)."""
-    import json
-
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -175,8 +176,6 @@ def run_gate(
     table: pa.Table, dataset: str, docs: Path, run_name: str, parameters: dict[str, Any]
 ) -> GateResult:
     """Validate a staged table; findings carry rule, column and row numbers (no values)."""
-    import json
-
     from pipelines.checks.ge_duckdb import validate_arrow
 
     suite_doc, parameters, notes = _suite_for_load(dataset, parameters)

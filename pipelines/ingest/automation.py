@@ -11,8 +11,8 @@ import dagster as dg
 from pipelines.config import home_dir, load_config
 from pipelines.home import Home
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
+from pipelines.ingest.batching import WEEK_TAG, IngestRun, plan_ingest_runs
 from pipelines.ingest.files import LandingFile, scan_landing, sha256_of, stat_signature
-from pipelines.orchestration_commands import WEEK_TAG, IngestRun, plan_ingest_runs
 
 INGEST_JOB = "ingest"
 INVENTORY_JOB = "landing_inventory"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -22,6 +23,7 @@ from pipelines.checks.findings import Finding, ParseFailed
 from pipelines.config import FieldSpec, FileFormat, load_config
 from pipelines.contracts import VALID_PREFIX, lake_columns
 from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
+from pipelines.weeks import MOSCOW
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +161,6 @@ def _timestamp(cells: pa.Array) -> pa.Array:
 
 
 def _zoned_to_moscow(text: str | None) -> object:
-    from datetime import datetime
-
-    from pipelines.weeks import MOSCOW
-
     if text is None:
         return None
     try:

@@ -3,7 +3,8 @@
 Superset and the rating read the serving file while the pipeline writes the warehouse (DuckDB has
 one writer per file, STACK.md), so readers only ever see a whole snapshot: the old one until the
 rename, the new one after. Nothing is published unless dbt build and its tests passed; a failure
-leaves the previous serving file untouched.
+leaves the previous serving file untouched. The one caller is the Dagster asset `serving_snapshot`
+(pipelines/publish/assets.py), which runs after the dbt assets and their tests.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.config import home_path
-from pipelines.transform.project import run_dbt
 
 MARTS_SCHEMA = "marts"
 # Reference tables the dashboards and the rating need beside the marts (schema, table).
@@ -70,13 +69,3 @@ def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
     os.replace(temporary, serving)
     return PublishedSnapshot(path=serving, tables=tables)
 
-
-def build_and_publish(
-    home: str | Path | None = None, *, min_week: str | None = None, max_week: str | None = None
-) -> PublishedSnapshot:
-    """`dbt build` (models and tests) for the weeks, then publish; any failure publishes nothing."""
-    result = run_dbt(["build"], home, min_week=min_week, max_week=max_week)
-    if result.returncode != 0:
-        tail = "\n".join(result.stdout.splitlines()[-30:])
-        raise PublishError(f"dbt build failed; serving snapshot left as it was:\n{tail}\n{result.stderr}")
-    return publish_serving(home_path("warehouse", home), home_path("serving", home))
