@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole suite: lint, types, SQL lint, pytest.
+# Install everything the tests need and run the whole suite: lint, types, import contracts, SQL lint, pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
@@ -9,6 +9,8 @@ uv run --frozen ruff check pipelines tests benchmarks
 uv run --frozen ruff format --check pipelines tests benchmarks
 echo "== mypy"
 uv run --frozen mypy
+echo "== import-linter (which way the stages import: pyproject.toml [tool.importlinter])"
+uv run --frozen lint-imports
 echo "== sqlfluff (dbt models)"
 uv run --frozen sqlfluff lint dbt_project/models
 echo "== pytest"
