@@ -1,1 +1,1 @@
-"""Gates: Great Expectations suites per dataset, the load gate, freshness (missing files)."""
+"""The gate: Great Expectations suites per dataset, the validation of a staged table, findings."""
