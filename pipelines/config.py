@@ -45,6 +45,7 @@ class Paths(Strict):
     dagster_home: str = "dagster"
     data_docs: str = "docs"
     superset: str = "superset"
+    logs: str = "logs"
 
 
 class Warehouse(Strict):

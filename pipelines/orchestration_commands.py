@@ -18,7 +18,7 @@ from pipelines.config import home_dir
 from pipelines.home import Home
 from pipelines.orchestration.delivery import deliver
 from pipelines.orchestration.instance import prepare_instance
-from pipelines.orchestration.report import print_status, print_summary
+from pipelines.orchestration.report import ConsoleProgress, print_status, print_summary, run_console
 from pipelines.orchestration.runs import ingest_everything
 from pipelines.weeks import week_range
 
@@ -27,16 +27,31 @@ def _run(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
     if args.landing:
         deliver(Path(args.landing), Home(home_root))
-    report = ingest_everything(home_root, downstream="none" if args.ingest_only else "changed")
-    print_summary(report)
+    with run_console(home_root, args.verbose) as console:
+        report = ingest_everything(
+            home_root,
+            downstream="none" if args.ingest_only else "changed",
+            verbose=args.verbose,
+            progress=ConsoleProgress(console),
+        )
+    print_summary(report, console, home_root)
     return 1 if report.failed else 0
 
 
 def _backfill(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
     weeks = set(week_range(args.from_week, args.to_week))
-    report = ingest_everything(home_root, weeks, args.region, downstream="all", recheck=True)
-    print_summary(report)
+    with run_console(home_root, args.verbose) as console:
+        report = ingest_everything(
+            home_root,
+            weeks,
+            args.region,
+            downstream="all",
+            recheck=True,
+            verbose=args.verbose,
+            progress=ConsoleProgress(console),
+        )
+    print_summary(report, console, home_root)
     return 1 if report.failed else 0
 
 
@@ -74,12 +89,18 @@ def register(subparsers: Any) -> None:
     run.add_argument(
         "--ingest-only", action="store_true", help="stop after ingest and gates (no dbt, publish, rating)"
     )
+    run.add_argument(
+        "--verbose", action="store_true", help="print Dagster's events (DEBUG) on the console too"
+    )
     run.set_defaults(handler=_run)
     backfill = subparsers.add_parser("backfill", help="re-run ingest (and downstream) for a range of weeks")
     backfill.add_argument("--from", dest="from_week", required=True, help="first ISO week, e.g. 2026-W40")
     backfill.add_argument("--to", dest="to_week", required=True, help="last ISO week, e.g. 2026-W47")
     backfill.add_argument("--region", help="only this region code, e.g. RU-KB")
     backfill.add_argument("--home", help="home folder")
+    backfill.add_argument(
+        "--verbose", action="store_true", help="print Dagster's events (DEBUG) on the console too"
+    )
     backfill.set_defaults(handler=_backfill)
     status = subparsers.add_parser("status", help="partition states, missing deliveries, recent Dagster runs")
     status.add_argument("--home", help="home folder")

@@ -47,6 +47,11 @@ def week_range(first: str, last: str) -> list[str]:
     return labels
 
 
+def current_week(now: datetime | None = None) -> str:
+    """The week in progress in Moscow."""
+    return week_label((now or datetime.now(MOSCOW)).astimezone(MOSCOW).date())
+
+
 def last_complete_week(now: datetime | None = None) -> str:
     """The most recent week whose Sunday has ended in Moscow."""
     moment = (now or datetime.now(MOSCOW)).astimezone(MOSCOW)

@@ -1,14 +1,23 @@
-"""The landing sensor and the weekly schedule of pipelines.definitions."""
+"""The sensors and the one weekly schedule of pipelines.definitions, and the partitions the UI shows."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
 from pipelines.definitions import defs
-from pipelines.ingest.automation import landing_sensor, weekly_schedule
+from pipelines.downstream import COMMAND_TAG, DOWNSTREAM_JOB, WEEKLY_JOB, follow_up, weekly_schedule
+from pipelines.ingest import load_log
+from pipelines.ingest.assets import PARTITIONS
+from pipelines.ingest.automation import landing_sensor
+from pipelines.ingest.files import calendar_weeks, stat_signature
+from pipelines.ingest.lake import partition_path
+from pipelines.transform.assets import week_partitions
+from pipelines.weeks import current_week
 
 CSV = "org_inn,sferum_org_id,connected_on,status\n7707083893,S1,2026-09-01,active\n"
 
@@ -45,11 +54,94 @@ def test_sensor_runs_new_and_replaced_files(tmp_path: Path, monkeypatch: pytest.
     assert (replaced.run_requests or [])[0].run_key != request.run_key
 
 
-def test_weekly_schedule_is_monday_six_moscow() -> None:
-    """The weekly run is Monday 06:00 Europe/Moscow, from orchestration.yaml. Matters: the
-    ministry's week closes on Monday morning. Resolve: schedules.weekly_run in orchestration.yaml."""
+def test_one_weekly_schedule_rebuilds_the_week_that_ended() -> None:
+    """ONE schedule, Monday 06:00 Europe/Moscow (orchestration.yaml), and its run covers the week
+    that ended from the inventory to the dashboards. Matters: two Monday schedules disagreed (one
+    recorded missing files, the other rated without rebuilding). Resolve: pipelines/downstream.py
+    and the schedules list of pipelines/definitions.py."""
+    schedules = list(defs.schedules or [])
+    assert [s.name for s in schedules] == [WEEKLY_JOB]
     assert weekly_schedule.cron_schedule == "0 6 * * 1"
     assert weekly_schedule.execution_timezone == "Europe/Moscow"
+    job = defs.resolve_job_def(WEEKLY_JOB)
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert {"lake/landing_inventory", "serving_snapshot", "rating_edition"} <= keys
+    assert any(key.endswith("mart_indicators") for key in keys)
+    assert "superset_refresh" in keys and not any(key.startswith("lake/sferum") for key in keys)
+    monday = datetime(2026, 11, 23, 6, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=monday)
+        request = weekly_schedule.evaluate_tick(context).run_requests[0]  # type: ignore[index]
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-W47"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-W47"
+    assert request.run_config["ops"]["rating_edition"]["config"]["week"] == "2026-W47"
+
+
+def test_partitions_end_at_the_current_week() -> None:
+    """The ingest and dbt partitions run from calendar.first_week to the current week, not to
+    calendar.last_week (2027-W52: thousands of empty partitions, "0 % filled"). Resolve:
+    files.calendar_weeks and transform.assets.week_partitions."""
+    weeks = calendar_weeks()
+    assert weeks[-1] == current_week()
+    assert week_partitions().get_partition_keys() == weeks
+    assert PARTITIONS.get_partitions_def_for_dimension("week").get_partition_keys() == weeks
+
+
+def test_an_ingest_run_from_the_ui_is_followed_by_its_week() -> None:
+    """An ingest run of one region-week started from the UI (or by the landing sensor) gets a
+    downstream run over that week and region (dbt → publish → rating → dashboards); a run `edumon
+    run` started gets none (it runs the downstream itself). Resolve: downstream.follow_up."""
+    ui_run = dg.DagsterRun(job_name="ingest", run_id="a" * 36, tags={"dagster/partition": "RU-KB|2026-W46"})
+    request = follow_up([ui_run])
+    assert request is not None
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-W46"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-W46"
+    assert request.tags["edumon/region"] == "RU-KB"
+    assert request.run_config["ops"]["rating_edition"]["config"]["week"] == "2026-W46"
+    assert (
+        follow_up(
+            [dg.DagsterRun(job_name="ingest", run_id="b" * 36, tags={**ui_run.tags, COMMAND_TAG: "run"})]
+        )
+        is None
+    )
+    batch = dg.DagsterRun(
+        job_name="ingest",
+        run_id="c" * 36,
+        tags={
+            "dagster/asset_partition_range_start": "RU-AD|2026-W47",
+            "dagster/asset_partition_range_end": "RU-AL|2026-W47",
+        },
+    )
+    both = follow_up([ui_run, batch])
+    assert both is not None and "edumon/region" not in both.tags
+    assert both.tags["dagster/asset_partition_range_end"] == "2026-W47"
+    assert defs.resolve_job_def(DOWNSTREAM_JOB) is not None
+
+
+def test_sensor_does_not_reingest_what_edumon_run_settled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new sensor (empty cursor: `edumon ui` on a home `edumon run` loaded) starts no run for a
+    file the load log says is in the lake and untouched since; a file changed since does start
+    one. Matters: starting the UI re-ingested every settled week. Resolve: pending_by_partition
+    in ingest/automation.py and batching.is_settled."""
+    monkeypatch.setenv("EDUMON_HOME", str(tmp_path))
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    path = landing / "sferum_orgs_RU-KB_2026-W47.csv"
+    path.write_text(CSV, encoding="utf-8")
+    lake = tmp_path / "lake"
+    partition_path(lake, "sferum_orgs", "RU-KB", "2026-W47").parent.mkdir(parents=True)
+    partition_path(lake, "sferum_orgs", "RU-KB", "2026-W47").write_bytes(b"")
+    entry = load_log.LoadEntry(
+        "l1", "sferum_orgs", "RU-KB", "2026-W47", path.name, "0" * 64, 1, "loaded", None, None,
+        load_log.now_iso(), None, stat_signature(path),
+    )  # fmt: skip
+    load_log.append(lake, entry)
+    settled = _evaluate(None)
+    assert not settled.run_requests
+    path.write_text(CSV + "7728168971,S2,2026-09-02,active\n", encoding="utf-8")
+    assert len(_evaluate(settled.cursor).run_requests or []) == 1
 
 
 def test_sensor_batches_neighbouring_regions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

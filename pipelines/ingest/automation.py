@@ -1,4 +1,4 @@
-"""Dagster jobs, the landing sensor and the weekly schedule of the ingest stage."""
+"""Dagster jobs and the landing sensor of the ingest stage (the Monday schedule: pipelines/downstream.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import dagster as dg
 
 from pipelines.config import home_dir, load_config
 from pipelines.home import Home
+from pipelines.ingest import load_log
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
-from pipelines.ingest.batching import WEEK_TAG, IngestRun, plan_ingest_runs
+from pipelines.ingest.batching import WEEK_TAG, IngestRun, is_settled, plan_ingest_runs
 from pipelines.ingest.files import LandingFile, scan_landing, sha256_of, stat_signature
 
 INGEST_JOB = "ingest"
@@ -40,12 +41,23 @@ def _home() -> Home:
 def pending_by_partition(
     home: Home, known: dict[str, str]
 ) -> dict[tuple[str, str], list[tuple[LandingFile, str]]]:
-    """Landing files whose sha256 differs from what the cursor saw last, grouped by partition."""
+    """Landing files whose sha256 differs from what the cursor saw last, grouped by partition.
+
+    A file `edumon run` already checked into the lake and untouched since is not pending: a new
+    sensor (`edumon ui` on a home that ran) starts with an empty cursor and must not re-ingest it;
+    such files are marked settled in `known`, so the next tick skips them without the load log.
+    """
     recognised, _ = scan_landing(home.landing)
     pending: dict[tuple[str, str], list[tuple[LandingFile, str]]] = defaultdict(list)
+    settled: dict[str, str] | None = None
     for item in recognised:
         stamp = stat_signature(item.path)
         if known.get(item.name, "").startswith(stamp + "|"):
+            continue
+        if settled is None:  # the load log is read only when the cursor does not know a file
+            settled = load_log.settled_files(load_log.read_entries(home.lake))
+        if is_settled(item, settled, home):
+            known[item.name] = f"{stamp}|settled"
             continue
         pending[item.partition].append((item, f"{stamp}|{sha256_of(item.path)}"))
     return pending
@@ -98,13 +110,3 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         names = ",".join(sorted(u.path.name for u in unrecognised))
         requests.append(dg.RunRequest(job_name=INVENTORY_JOB, run_key=f"unrecognized|{names}"))
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(known, sort_keys=True))
-
-
-weekly_schedule = dg.ScheduleDefinition(
-    name="weekly_run",
-    job=inventory_job,
-    cron_schedule=load_config().schedules.weekly_run.cron,
-    execution_timezone=load_config().project.timezone,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Monday 06:00 Moscow: record unrecognised and missing deliveries of the week that ended",
-)

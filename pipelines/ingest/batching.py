@@ -1,4 +1,5 @@
-"""Ingest batching: which region-weeks one Dagster ingest run loads (`edumon run` and the sensor).
+"""Ingest batching: which files need reading and which region-weeks one Dagster ingest run loads
+(`edumon run` and the landing sensor alike).
 
 Dagster's cost is per run and per step, not per partition, so a week's regions that are neighbours
 in the partition order and delivered the same datasets load in one run over a partition range.
@@ -10,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipelines.config import region_codes
+from pipelines.home import Home
 from pipelines.ingest.assets import partition_key
+from pipelines.ingest.files import LandingFile, stat_signature
+from pipelines.ingest.lake import partition_path
 
 WEEK_TAG = "edumon/week"
 ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -50,3 +54,14 @@ def plan_ingest_runs(by_partition: dict[tuple[str, str], list[str]]) -> list[Ing
             block.append(region)
         runs.append(IngestRun(week, tuple(block), delivered))
     return sorted(runs, key=lambda run: (run.week, order[run.regions[0]]))
+
+
+def is_settled(item: LandingFile, settled: dict[str, str], home: Home) -> bool:
+    """The file was checked into its lake partition and has not been touched since (`settled`:
+    `load_log.settled_files`): no run needs to read it again."""
+    signature = settled.get(item.name)
+    return (
+        signature is not None
+        and signature == stat_signature(item.path)
+        and partition_path(home.lake, item.dataset, item.region, item.week).exists()
+    )

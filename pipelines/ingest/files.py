@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.config import load_config, region_codes
-from pipelines.weeks import week_range
+from pipelines.weeks import current_week, week_range
 
 _NAME = re.compile(
     r"^(?P<stem>(?P<dataset>[a-z_]+?)_(?P<region>RU-[A-Z]+)_(?P<week>\d{4}-W\d{2}))\.(?P<ext>[a-z]+)$"
@@ -84,8 +84,10 @@ def classify(path: Path) -> LandingFile | UnrecognizedFile:
 
 
 def calendar_weeks() -> list[str]:
+    """The weeks of the partitions: calendar.first_week up to the current week (calendar.last_week
+    caps it), not to a far last week the UI would show as thousands of empty partitions."""
     calendar = load_config().calendar
-    return week_range(calendar.first_week, calendar.last_week)
+    return week_range(calendar.first_week, min(calendar.last_week, current_week()))
 
 
 def scan_landing(landing: Path) -> tuple[list[LandingFile], list[UnrecognizedFile]]:

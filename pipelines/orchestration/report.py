@@ -1,36 +1,212 @@
-"""What `edumon run | backfill | status` print: the run's summary and a home's state."""
+"""What `edumon run | backfill | status` print: progress while a run works, then a short summary.
+
+Drawn with rich: one progress bar per dataset while the ingest runs read files (files and rows,
+followed in the load log as each file is checked), a spinner over the downstream run, then a
+table of what the run did. Dagster's own events stay in the event log and <home>/logs/edumon.log
+(`--verbose` shows them on the console too).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
 
+from pipelines.config import load_config
 from pipelines.home import Home
 from pipelines.ingest import load_log
 from pipelines.ingest.batching import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pipelines.ingest.files import scan_landing
 from pipelines.ingest.freshness import missing_deliveries
 from pipelines.orchestration.runs import IngestReport
+from pipelines.run_log import log_file
+
+_POLL_SECONDS = 0.5
+_CHECKED = ("loaded", "replaced", "unchanged", "rejected")  # statuses of a file the ingest read
 
 
-def print_summary(report: IngestReport) -> None:
-    counts = Counter(e.status for e in report.entries)
-    print(
-        f"ingest runs: {report.partitions} region-weeks ({dict(report.runs)}); "
-        f"{report.settled} files already in the lake and untouched, not read again"
+@contextmanager
+def run_console(home: Path, verbose: bool) -> Iterator[Console]:
+    """The console of a run's report. Unless `verbose`, what the libraries print while the run
+    works (dbt's build log on stdout, INFO lines of Python loggers) goes to <home>/logs/edumon.log
+    instead; warnings and errors still reach stderr."""
+    console = Console(file=sys.stdout, soft_wrap=True)  # bound now: stdout is redirected below
+    if verbose:
+        yield console
+        return
+    path = log_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    levels = {handler: handler.level for handler in root.handlers}
+    for handler in levels:
+        handler.setLevel(max(handler.level, logging.WARNING))
+    with path.open("a", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        to_file = logging.StreamHandler(sink)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(to_file)
+        try:
+            yield console
+        finally:
+            root.removeHandler(to_file)
+            for handler, level in levels.items():
+                handler.setLevel(level)
+
+
+class ConsoleProgress:
+    """Progress bars on the console (rich draws nothing but the final state when not a terminal)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    @contextmanager
+    def ingest(self, lake: Path, planned: Counter[str]) -> Iterator[None]:
+        if not planned:
+            yield
+            return
+        with _progress(self.console) as bars:
+            tasks = {
+                name: bars.add_task(name, total=count, rows=0) for name, count in sorted(planned.items())
+            }
+            follower = _LogFollower(load_log.log_path(lake))
+            stop = threading.Event()
+
+            def update() -> None:
+                files, rows = Counter[str](), Counter[str]()
+                while True:
+                    for entry in follower.new_entries():
+                        if entry.get("status") in _CHECKED and entry.get("dataset") in tasks:
+                            files[entry["dataset"]] += 1
+                            rows[entry["dataset"]] += entry.get("rows") or 0
+                    for name, task in tasks.items():
+                        bars.update(task, completed=files[name], rows=rows[name])
+                    if stop.wait(_POLL_SECONDS):
+                        break
+
+            worker = threading.Thread(target=update, daemon=True)
+            worker.start()
+            try:
+                yield
+            finally:
+                stop.set()
+                worker.join()
+
+    @contextmanager
+    def downstream(self, weeks: list[str]) -> Iterator[None]:
+        if not weeks:
+            yield
+            return
+        span = weeks[0] if len(weeks) == 1 else f"{weeks[0]}..{weeks[-1]}"
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            redirect_stdout=False,  # dbt's log goes where run_console sent stdout, not above the bar
+            redirect_stderr=False,
+        ) as spinner:
+            spinner.add_task(f"dbt build, publish, rating, dashboards for {span}", total=None)
+            yield
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files  {task.fields[rows]:>12,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        redirect_stdout=False,
+        redirect_stderr=False,
     )
-    print(
-        f"files loaded {counts['loaded']}, replaced {counts['replaced']}, unchanged {counts['unchanged']}, "
-        f"rejected {counts['rejected']}, unrecognized {counts['unrecognized']}, missing {counts['missing']}"
+
+
+class _LogFollower:
+    """The load-log lines appended since it was made (its own file offset: no shared cache)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+
+    def new_entries(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line being written is read next time
+        self.offset += len(complete)
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
+
+
+def print_summary(report: IngestReport, console: Console | None = None, home: Path | None = None) -> None:
+    """The run in a few lines: counts, each rejected file with its rule, missing deliveries, what
+    was published and rated."""
+    out = console or Console(soft_wrap=True)
+    counts = Counter(e.status for e in report.entries)
+    table = Table(title="edumon run", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("region-weeks read", f"{report.partitions} ({_runs(report)})")
+    table.add_row("not read again", f"{report.settled} files already in the lake and untouched")
+    table.add_row(
+        "files",
+        f"loaded {counts['loaded']}, replaced {counts['replaced']}, unchanged {counts['unchanged']}, "
+        f"rejected {counts['rejected']}, unrecognized {counts['unrecognized']}, missing {counts['missing']}",
     )
     for entry in report.entries:
         if entry.status in ("rejected", "unrecognized"):
-            print(f"  {entry.status}: {entry.source_file} [{entry.rule}] {(entry.reason or '')[:300]}")
-        elif entry.status == "missing":
-            print(f"  missing: {entry.dataset}_{entry.region}_{entry.week}")
+            table.add_row(entry.status, f"{entry.source_file} [{entry.rule}] {(entry.reason or '')[:300]}")
+    for (region, week), datasets in _missing(report).items():
+        table.add_row("missing", f"{region} {week}: {', '.join(datasets)}")
+    for name in report.before_calendar:
+        table.add_row(
+            "before calendar",
+            f"{name}: its week is before calendar.first_week; to load it set calendar.first_week "
+            "in orchestration.yaml to that week or earlier",
+        )
     for line in report.downstream:
-        print(f"  {line}")
+        table.add_row("downstream", line)
+    table.add_row("published week", report.rated_week or "unchanged (no load changed the marts)")
+    table.add_row("rating edition", report.edition or "none")
+    if home is not None:
+        table.add_row("log", str(log_file(home)))
+    out.print(table)
+
+
+def _missing(report: IngestReport) -> dict[tuple[str, str], list[str]]:
+    """Missing deliveries by region-week (a region that sent nothing is one line, not nine)."""
+    missing: dict[tuple[str, str], list[str]] = {}
+    for entry in report.entries:
+        if entry.status == "missing":
+            missing.setdefault((entry.region or "", entry.week or ""), []).append(entry.dataset or "")
+    total = len(load_config().datasets)
+    return {key: ["every dataset"] if len(names) == total else names for key, names in missing.items()}
+
+
+def _runs(report: IngestReport) -> str:
+    return (
+        ", ".join(f"{count} ingest runs {status}" for status, count in sorted(report.runs.items())) or "none"
+    )
 
 
 def print_status(home: Home, instance: dg.DagsterInstance) -> None:

@@ -14,37 +14,58 @@ week-partitioned ones once per touched week; week × region ones once per touche
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
-from functools import cache
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 
-from pipelines.config import load_config
+from pipelines.config import home_path, load_config
 from pipelines.definitions import defs
+from pipelines.downstream import (
+    COMMAND_TAG,
+    DOWNSTREAM_JOB,
+    downstream_run_config,
+    downstream_tags,
+    rating_week,
+)
 from pipelines.home import Home
 from pipelines.ingest import load_log
-from pipelines.ingest.assets import INGEST_KEYS, INVENTORY_KEY, ingest_key
-from pipelines.ingest.automation import WRITES_WAREHOUSE_TAG
-from pipelines.ingest.batching import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    WEEK_TAG,
-    IngestRun,
-    plan_ingest_runs,
-)
-from pipelines.ingest.files import LandingFile, scan_landing, stat_signature
-from pipelines.ingest.lake import partition_path
+from pipelines.ingest.assets import ingest_key
+from pipelines.ingest.batching import WEEK_TAG, IngestRun, is_settled, plan_ingest_runs
+from pipelines.ingest.files import scan_landing
 from pipelines.orchestration.instance import prepare_instance
-from pipelines.rating.assets import RATING_ASSET
-from pipelines.transform.project import REGION_TAG
-from pipelines.weeks import last_complete_week
+from pipelines.rating.edition import latest_edition
 
-DOWNSTREAM_JOB = "after_ingest"
-COMMAND_TAG = "edumon/command"
 CHANGING_STATUSES = ("loaded", "replaced", "rejected", "missing")
+# The week label of a delivered file's name (`{dataset}_{region}_{week}.{ext}`), for the one rule
+# the run adds to the landing scan: a week before calendar.first_week fails the run by name.
+_WEEK_IN_NAME = re.compile(r"_(\d{4}-W\d{2})\.[A-Za-z]+$")
+
+
+class Progress(Protocol):
+    """What a run shows while it works (pipelines/orchestration/report.py draws it on the console)."""
+
+    def ingest(self, lake: Path, planned: Counter[str]) -> AbstractContextManager[None]:
+        """Around the ingest runs; `planned`: files to read per dataset."""
+        ...
+
+    def downstream(self, weeks: list[str]) -> AbstractContextManager[None]:
+        """Around the downstream run over `weeks`."""
+        ...
+
+
+class Quiet:
+    """No progress shown (the library's default; tests and the benchmark)."""
+
+    def ingest(self, lake: Path, planned: Counter[str]) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def downstream(self, weeks: list[str]) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -56,10 +77,14 @@ class IngestReport:
     downstream: list[str]  # one line per downstream run, "... FAILED ..." when it failed
     partitions: int  # region-weeks with files to read
     settled: int  # files already in the lake and untouched, not read again
+    rated_week: str | None = None  # the week the downstream run published and rated
+    edition: str | None = None  # the rating edition of that week in outbox/, if any
+    before_calendar: list[str] = field(default_factory=list)  # files of weeks before first_week
 
     @property
     def failed(self) -> bool:
-        return bool(self.runs.get("failed")) or any("FAILED" in line for line in self.downstream)
+        downstream_failed = any("FAILED" in line for line in self.downstream)
+        return bool(self.runs.get("failed")) or downstream_failed or bool(self.before_calendar)
 
 
 def ingest_job_def() -> dg.JobDefinition:
@@ -71,72 +96,47 @@ def inventory_job_def() -> dg.JobDefinition:
 
 
 def downstream_job_def() -> dg.JobDefinition:
-    """All assets downstream of ingest, as one job (the target `execute_job` reconstructs)."""
-    job = _downstream_job()
-    if job is None:
-        raise LookupError(f"no asset lies downstream of ingest: no job {DOWNSTREAM_JOB}")
-    return job
+    """All assets downstream of ingest, as one job (pipelines/downstream.py)."""
+    return defs.resolve_job_def(DOWNSTREAM_JOB)
 
 
-@cache  # resolved once per process, not once per call
-def _downstream_job() -> dg.JobDefinition | None:
-    """All assets downstream of ingest, as one job (None while no stage registered any)."""
-    graph = defs.resolve_asset_graph()
-    sources = dg.AssetSelection.assets(*INGEST_KEYS, INVENTORY_KEY)
-    # Everything after ingest, plus what those stages read that no ingest feeds (dbt seeds, the
-    # week calendar model): the downstream's whole upstream, minus ingest itself.
-    after_ingest = sources.downstream(include_self=False)
-    downstream = (after_ingest.upstream() - sources.upstream()).resolve(graph)
-    if not downstream:
-        return None
-    job = dg.define_asset_job(
-        DOWNSTREAM_JOB, selection=dg.AssetSelection.assets(*downstream), executor_def=dg.in_process_executor
-    )
-    return dg.Definitions(
-        assets=defs.assets, asset_checks=defs.asset_checks, resources=defs.resources, jobs=[job]
-    ).resolve_job_def(DOWNSTREAM_JOB)
+def _loggers(home: Path, verbose: bool) -> dict[str, Any]:
+    """The console shows errors only (the command prints its own report) unless `verbose`; every
+    event, DEBUG included, goes to the event log and <home>/logs/edumon.log."""
+    return {
+        "console": {"config": {"log_level": "DEBUG" if verbose else "ERROR"}},
+        "home_log_file": {"config": {"home": str(home)}},
+    }
 
 
-def _run_config(home: Path) -> dict[str, Any]:
-    return {"resources": {"edumon": {"config": {"home": str(home)}}}}
+def _run_config(home: Path, verbose: bool = False) -> dict[str, Any]:
+    return {"resources": {"edumon": {"config": {"home": str(home)}}}, "loggers": _loggers(home, verbose)}
 
 
-def run_ingest(instance: dg.DagsterInstance, home: Path, run: IngestRun) -> bool:
+def run_ingest(instance: dg.DagsterInstance, home: Path, run: IngestRun, verbose: bool = False) -> bool:
     result = dg.execute_job(
         dg.reconstructable(ingest_job_def),
         instance=instance,
-        run_config=_run_config(home),
+        run_config=_run_config(home, verbose),
         tags={**run.tags(ingest_job_def()), COMMAND_TAG: "run", WEEK_TAG: run.week},
         asset_selection=[ingest_key(d) for d in run.datasets],
     )
     return bool(result.success)
 
 
-def run_inventory(instance: dg.DagsterInstance, home: Path) -> bool:
+def run_inventory(instance: dg.DagsterInstance, home: Path, verbose: bool = False) -> bool:
     result = dg.execute_job(
-        dg.reconstructable(inventory_job_def), instance=instance, run_config=_run_config(home)
+        dg.reconstructable(inventory_job_def), instance=instance, run_config=_run_config(home, verbose)
     )
     return bool(result.success)
 
 
-def rating_week(weeks: list[str]) -> str:
-    """The week the run rates: the latest touched week that has ended (else the latest touched)."""
-    ended = [week for week in weeks if week <= last_complete_week()]
-    return max(ended or weeks)
-
-
-def downstream_tags(weeks: list[str], region: str | None) -> dict[str, str]:
-    """The downstream run's tags: the week range for dbt, the warehouse writer lock, the region."""
-    return {
-        WRITES_WAREHOUSE_TAG: "true",
-        ASSET_PARTITION_RANGE_START_TAG: weeks[0],
-        ASSET_PARTITION_RANGE_END_TAG: weeks[-1],
-        **({REGION_TAG: region} if region else {}),
-    }
-
-
 def run_downstream(
-    instance: dg.DagsterInstance, home: Path, partitions: set[tuple[str, str]], region: str | None = None
+    instance: dg.DagsterInstance,
+    home: Path,
+    partitions: set[tuple[str, str]],
+    region: str | None = None,
+    verbose: bool = False,
 ) -> list[str]:
     """Materialise the downstream stages (dbt → publish → rating → dashboards) in ONE run.
 
@@ -144,16 +144,15 @@ def run_downstream(
     so dbt builds once); the unpartitioned publish, rating and refresh assets run once after it.
     `region` (a one-region backfill) tags the run so dbt rebuilds only that region's rows.
     """
-    if _downstream_job() is None or not partitions:
+    if not partitions:
         return []
     weeks = sorted({week for week, _ in partitions})
-    tags = downstream_tags(weeks, region)
-    run_config = {
-        **_run_config(home),
-        "ops": {RATING_ASSET: {"config": {"week": rating_week(weeks), "home": str(home)}}},
-    }
+    run_config = {**downstream_run_config(weeks, str(home)), "loggers": _loggers(home, verbose)}
     result = dg.execute_job(
-        dg.reconstructable(downstream_job_def), instance=instance, run_config=run_config, tags=tags
+        dg.reconstructable(downstream_job_def),
+        instance=instance,
+        run_config=run_config,
+        tags={**downstream_tags(weeks, region), COMMAND_TAG: "run"},
     )
     status = "success" if result.success else "FAILED"
     return [f"{DOWNSTREAM_JOB} {weeks[0]}..{weeks[-1]}: {status} (run {result.run_id})"]
@@ -174,6 +173,8 @@ def ingest_everything(
     region: str | None = None,
     downstream: str = "changed",
     recheck: bool = False,
+    verbose: bool = False,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest runs over the region-weeks with files in landing, then inventory, then downstream.
 
@@ -183,37 +184,50 @@ def ingest_everything(
     `recheck` (a backfill re-hashes its files): landing keeps every week, and re-hashing a year
     of national weeks (≈ 11 GB each) on every run would make week 52 the slowest.
     """
+    shown = progress or Quiet()
     home = Home(home_root)
     instance = prepare_instance(home_root)
     entries_before = load_log.read_entries(home.lake)
     settled = {} if recheck else load_log.settled_files(entries_before)
-    recognised, _ = scan_landing(home.landing)
+    recognised, unrecognised = scan_landing(home.landing)
     by_partition: dict[tuple[str, str], list[str]] = {}
     skipped = 0
     for item in recognised:
         if (weeks is not None and item.week not in weeks) or (region is not None and item.region != region):
             continue
-        if _is_settled(item, settled, home):
+        if is_settled(item, settled, home):
             skipped += 1
             continue
         by_partition.setdefault(item.partition, []).append(item.dataset)
     runs = Counter[str]()
-    for run in plan_ingest_runs(by_partition):
-        runs["success" if run_ingest(instance, home_root, run) else "failed"] += 1
-    run_inventory(instance, home_root)
+    planned = Counter(dataset for datasets in by_partition.values() for dataset in datasets)
+    with shown.ingest(home.lake, planned):
+        for run in plan_ingest_runs(by_partition):
+            runs["success" if run_ingest(instance, home_root, run, verbose) else "failed"] += 1
+        run_inventory(instance, home_root, verbose)
     entries = load_log.read_entries(home.lake)[len(entries_before) :]
     rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
     if downstream == "changed" and not home.root.joinpath(load_config().paths.serving).exists():
         rebuild = set(by_partition)  # nothing published yet: build what there is
-    statuses = run_downstream(instance, home_root, rebuild, region)
-    return IngestReport(entries, runs, statuses, len(by_partition), skipped)
-
-
-def _is_settled(item: LandingFile, settled: dict[str, str], home: Home) -> bool:
-    """The file was checked into its lake partition and has not been touched since."""
-    signature = settled.get(item.name)
-    return (
-        signature is not None
-        and signature == stat_signature(item.path)
-        and partition_path(home.lake, item.dataset, item.region, item.week).exists()
+    rebuilt_weeks = sorted({week for week, _ in rebuild})
+    with shown.downstream(rebuilt_weeks):
+        statuses = run_downstream(instance, home_root, rebuild, region, verbose)
+    rated = rating_week(rebuilt_weeks) if statuses else None
+    edition = latest_edition(home_path("outbox", home_root), rated) if rated else None
+    return IngestReport(
+        entries,
+        runs,
+        statuses,
+        len(by_partition),
+        skipped,
+        rated_week=rated,
+        edition=edition.name if edition else None,
+        before_calendar=_before_calendar([u.path.name for u in unrecognised]),
     )
+
+
+def _before_calendar(names: list[str]) -> list[str]:
+    """Landing files of weeks before calendar.first_week: the monitoring began later, or the
+    setting is wrong; either way the run says so instead of calling them unrecognised."""
+    first = load_config().calendar.first_week
+    return [name for name in names if (match := _WEEK_IN_NAME.search(name)) and match[1] < first]

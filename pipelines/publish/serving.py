@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 
-
 MARTS_SCHEMA = "marts"
 # Reference tables the dashboards and the rating need beside the marts (schema, table).
 REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
@@ -68,4 +67,3 @@ def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
         raise
     os.replace(temporary, serving)
     return PublishedSnapshot(path=serving, tables=tables)
-

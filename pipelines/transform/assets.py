@@ -25,18 +25,18 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
-from pipelines.config import load_config
 from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
+from pipelines.ingest.files import calendar_weeks
 from pipelines.transform.project import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
     dbt_executable,
+    dbt_target_path,
     dbt_vars,
     home_environment,
     prepare_manifest,
     region_of_run,
 )
-from pipelines.weeks import week_range
 
 INGEST_WEEK_DIMENSION = "week"  # the ingest assets' MultiPartitionsDefinition dimension of weeks
 # Every ingest asset appends to the load log; the landing inventory adds the missing and
@@ -46,8 +46,8 @@ DBT_GROUP = "marts"
 
 
 def week_partitions() -> StaticPartitionsDefinition:
-    calendar = load_config().calendar
-    return StaticPartitionsDefinition(week_range(calendar.first_week, calendar.last_week))
+    """The ingest assets' weeks (calendar.first_week up to the current week)."""
+    return StaticPartitionsDefinition(calendar_weeks())
 
 
 class EdumonDbtTranslator(DagsterDbtTranslator):
@@ -124,4 +124,4 @@ def edumon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     # Unit tests are CI's (tests/test_dbt_build.py runs them over all weeks): their fixtures are fixed
     # weeks, so inside a production run over other weeks they would fail on rows the range filters out.
     arguments = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
-    yield from dbt.cli(arguments, context=context).stream()
+    yield from dbt.cli(arguments, context=context, target_path=dbt_target_path()).stream()

@@ -76,6 +76,12 @@ def home_environment(home: str | Path | None = None) -> dict[str, str]:
     }
 
 
+def dbt_target_path(home: str | Path | None = None) -> Path:
+    """Where a run's dbt writes target/ (run results, partial parse) and dbt.log: inside the home,
+    one folder reused run after run (warehouse runs never overlap), not the repository."""
+    return home_dir(home) / load_config().paths.logs / "dbt"
+
+
 def dbt_env(home: str | Path | None = None) -> dict[str, str]:
     """The whole environment of a dbt process on a home."""
     return {**os.environ, **home_environment(home)}
