@@ -30,6 +30,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.config import load_config
 from pipelines.home import Home
@@ -166,30 +167,34 @@ def print_summary(report: IngestReport, console: Console | None = None, home: Pa
     table = Table(title="edumon run", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("region-weeks read", f"{report.partitions} ({_runs(report)})")
-    table.add_row("not read again", f"{report.settled} files already in the lake and untouched")
-    table.add_row(
+
+    def row(label: str, value: str) -> None:
+        table.add_row(label, Text(value))  # plain text: a rule such as [field.type] is not markup
+
+    row("region-weeks read", f"{report.partitions} ({_runs(report)})")
+    row("not read again", f"{report.settled} files already in the lake and untouched")
+    row(
         "files",
         f"loaded {counts['loaded']}, replaced {counts['replaced']}, unchanged {counts['unchanged']}, "
         f"rejected {counts['rejected']}, unrecognized {counts['unrecognized']}, missing {counts['missing']}",
     )
     for entry in report.entries:
         if entry.status in ("rejected", "unrecognized"):
-            table.add_row(entry.status, f"{entry.source_file} [{entry.rule}] {(entry.reason or '')[:300]}")
+            row(entry.status, f"{entry.source_file} [{entry.rule}] {(entry.reason or '')[:300]}")
     for (region, week), datasets in _missing(report).items():
-        table.add_row("missing", f"{region} {week}: {', '.join(datasets)}")
+        row("missing", f"{region} {week}: {', '.join(datasets)}")
     for name in report.before_calendar:
-        table.add_row(
+        row(
             "before calendar",
             f"{name}: its week is before calendar.first_week; to load it set calendar.first_week "
             "in orchestration.yaml to that week or earlier",
         )
     for line in report.downstream:
-        table.add_row("downstream", line)
-    table.add_row("published week", report.rated_week or "unchanged (no load changed the marts)")
-    table.add_row("rating edition", report.edition or "none")
+        row("downstream", line)
+    row("published week", report.rated_week or "unchanged (no load changed the marts)")
+    row("rating edition", report.edition or "none")
     if home is not None:
-        table.add_row("log", str(log_file(home)))
+        row("log", str(log_file(home)))
     out.print(table)
 
 
