@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from pipelines.config import region_codes
+from pipelines.downstream import downstream_tags
 from pipelines.home import Home
 from pipelines.ingest import load_log
 from pipelines.ingest.assets import GATE_CHECK, ingest_key, partition_key
@@ -22,7 +23,7 @@ from pipelines.ingest.files import scan_landing
 from pipelines.ingest.lake import partition_path
 from pipelines.orchestration.delivery import deliver
 from pipelines.orchestration.instance import prepare_instance
-from pipelines.orchestration.runs import downstream_tags, ingest_job_def, run_ingest
+from pipelines.orchestration.runs import ingest_job_def, run_ingest
 
 REGION = "RU-KB"
 DATASETS = ("fgis_orgs", "sferum_orgs")  # two small datasets keep the runs short
@@ -148,7 +149,7 @@ def test_a_region_backfill_tags_the_downstream_run_with_its_region() -> None:
     """`edumon backfill --region R` runs the downstream with the region tag dbt reads
     (pipelines.transform.project.REGION_TAG), over the touched weeks; `edumon run` carries none.
     Matters: the RU-MOW region-week backfill rebuilds one region's rows, not the country's week
-    (issue 7: ≤ 20 s). Resolve: downstream_tags in pipelines/orchestration/runs.py and
+    (issue 7: ≤ 20 s). Resolve: downstream_tags in pipelines/downstream.py and
     region_of_run in pipelines/transform/project.py must agree on the tag."""
     from pipelines.transform.project import REGION_TAG, region_of_run
 
