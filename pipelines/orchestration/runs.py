@@ -7,8 +7,8 @@ command, not once per step), and ingest is one run per batch of region-weeks
 (`pipelines.ingest.batching.plan_ingest_runs`).
 
 After ingest, `edumon run` materialises every asset of the Definitions downstream of the ingest
-assets (dbt → publish → rating → dashboards) through the job `after_ingest`, which exists as soon
-as any such asset is registered in definitions.py. Unpartitioned downstream assets run once;
+assets (dbt → publish → rating → dashboards) through the job `after_ingest` (pipelines/downstream.py,
+the same job the UI's after_ingest_sensor starts). Unpartitioned downstream assets run once;
 week-partitioned ones once per touched week; week × region ones once per touched partition.
 """
 
