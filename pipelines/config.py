@@ -54,6 +54,14 @@ class Warehouse(Strict):
     temp_directory: str = "tmp/duckdb"
 
 
+class Locking(Strict):
+    """One writer per home (pipelines/home_lock.py, docs/operations.md)."""
+
+    wait_seconds: float = Field(default=0, ge=0)  # then the second command exits 75
+    lock_file: str = ".edumon.lock"  # relative to the home
+    orphan_grace_seconds: float = Field(default=30, gt=0)  # a dead run's dbt: SIGTERM, then SIGKILL
+
+
 class Calendar(Strict):
     first_week: str
     last_week: str
@@ -261,6 +269,7 @@ class Config(Strict):
     project: Project
     paths: Paths
     warehouse: Warehouse = Warehouse()
+    locking: Locking = Locking()
     calendar: Calendar
     schedules: Schedules
     privacy: Privacy

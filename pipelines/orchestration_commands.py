@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines import recovery
 from pipelines.config import home_dir, load_config, region_codes
 from pipelines.ingest import load_log
 from pipelines.ingest.files import LandingFile, scan_landing, stat_signature
@@ -211,6 +212,7 @@ def run_downstream(
         return []
     weeks = sorted({week for week, _ in partitions})
     tags = downstream_tags(weeks, region)
+    reflected = recovery.load_log_length(Home(home))
     run_config = {
         **_run_config(home),
         "ops": {RATING_ASSET: {"config": {"week": rating_week(weeks), "home": str(home)}}},
@@ -218,6 +220,8 @@ def run_downstream(
     result = dg.execute_job(
         dg.reconstructable(downstream_job_def), instance=instance, run_config=run_config, tags=tags
     )
+    if result.success:  # published and rated: the next run need not rebuild these weeks
+        recovery.record_published(Home(home), partitions, region, reflected)
     status = "success" if result.success else "FAILED"
     return [f"{DOWNSTREAM_JOB} {weeks[0]}..{weeks[-1]}: {status} (run {result.run_id})"]
 
@@ -278,6 +282,7 @@ def ingest_everything(
     """
     home = Home(home_root)
     instance = prepare_instance(home_root)
+    recovery.recover(home, instance)  # what a killed writer left: files, runs marked running
     entries_before = load_log.read_entries(home.lake)
     settled = {} if recheck else load_log.settled_files(entries_before)
     recognised, _ = scan_landing(home.landing)
@@ -298,6 +303,8 @@ def ingest_everything(
     rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
     if downstream == "changed" and not home.root.joinpath(load_config().paths.serving).exists():
         rebuild = set(by_partition)  # nothing published yet: build what there is
+    if downstream == "changed":  # loads a killed run left unpublished
+        rebuild |= recovery.unpublished_partitions(home)
     statuses = run_downstream(instance, home_root, rebuild, region)
     return {
         "entries": entries,
