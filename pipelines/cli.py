@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.orchestration_commands",
     "pipelines.rating.commands",
     "pipelines.dashboards.commands",
+    "pipelines.retention",
 )
 
 

@@ -62,6 +62,13 @@ class Locking(Strict):
     orphan_grace_seconds: float = Field(default=30, gt=0)  # a dead run's dbt: SIGTERM, then SIGKILL
 
 
+class Retention(Strict):
+    """How long landing/ and quarantine/ keep delivered files (personal data): `edumon purge`."""
+
+    landing_weeks: int = Field(default=4, ge=1)
+    quarantine_weeks: int = Field(default=8, ge=1)
+
+
 class Calendar(Strict):
     first_week: str
     last_week: str
@@ -270,6 +277,7 @@ class Config(Strict):
     paths: Paths
     warehouse: Warehouse = Warehouse()
     locking: Locking = Locking()
+    retention: Retention = Retention()
     calendar: Calendar
     schedules: Schedules
     privacy: Privacy

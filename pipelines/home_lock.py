@@ -36,7 +36,7 @@ from pipelines.config import home_dir, load_config
 EXIT_HOME_BUSY = 75  # EX_TEMPFAIL: try again later (SPEC.md, exit codes)
 # CLI commands that write their home (docs/operations.md): the pipeline's files, the Dagster
 # instance, the outbox. `generate` locks only when it writes into a home's landing/.
-WRITING_COMMANDS = ("run", "backfill", "rating")
+WRITING_COMMANDS = ("run", "backfill", "rating", "purge")
 
 
 class HomeBusy(RuntimeError):
@@ -175,6 +175,15 @@ def held_elsewhere(home: Path) -> Owner | None:
         return read_owner(home) or Owner(0, "another edumon command", "?", "?")
     lock.release()
     return None
+
+
+def busy_reason(home: Path) -> str | None:
+    """A sensor's or schedule's skip message while another process writes the home, else None."""
+    owner = held_elsewhere(home)
+    if owner is None:
+        return None
+    who = owner.describe() if owner.pid else owner.command
+    return f"the home {home} is being written ({who}); skipped this tick, the next one tries again"
 
 
 def command_lock(args: argparse.Namespace) -> Any:

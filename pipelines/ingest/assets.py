@@ -47,7 +47,8 @@ class EdumonHome(dg.ConfigurableResource):
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["EdumonHome"]:
         """A run that loads into the home holds its lock for the whole run (pipelines/home_lock.py):
         a sensor's run under `edumon ui` and an `edumon run` never write the home together."""
-        with home_lock(self.folders().root, f"Dagster run {(context.run_id or '')[:8]}"):
+        run_id = context.run.run_id if context.run else ""
+        with home_lock(self.folders().root, f"Dagster run {run_id[:8]}"):
             yield self
 
 

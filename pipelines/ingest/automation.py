@@ -9,6 +9,7 @@ from collections import defaultdict
 import dagster as dg
 
 from pipelines.config import home_dir, load_config
+from pipelines.home_lock import busy_reason
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
 from pipelines.ingest.files import LandingFile, scan_landing, sha256_of, stat_signature
 from pipelines.ingest.load import Home
@@ -81,8 +82,11 @@ def _ingest_request(run: IngestRun, items: list[tuple[LandingFile, str]]) -> dg.
     description="Starts ingest runs for the region-weeks with new or replaced files in landing/ "
     "(neighbouring regions of a week in one run over a partition range)",
 )
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     home = _home()
+    busy = busy_reason(home.root)
+    if busy:  # the cursor stays: the next tick sees the same files
+        return dg.SkipReason(busy)
     known: dict[str, str] = json.loads(context.cursor or "{}")
     pending = pending_by_partition(home, known)
     requests = []
@@ -100,7 +104,7 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(known, sort_keys=True))
 
 
-weekly_schedule = dg.ScheduleDefinition(
+@dg.schedule(
     name="weekly_run",
     job=inventory_job,
     cron_schedule=load_config().schedules.weekly_run.cron,
@@ -108,3 +112,6 @@ weekly_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Monday 06:00 Moscow: record unrecognised and missing deliveries of the week that ended",
 )
+def weekly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    busy = busy_reason(_home().root)
+    return dg.SkipReason(busy) if busy else dg.RunRequest()

@@ -30,7 +30,7 @@ from dagster import (
 )
 
 from pipelines.config import home_dir, home_path, load_config
-from pipelines.home_lock import home_lock
+from pipelines.home_lock import busy_reason, home_lock
 from pipelines.rating.edition import Edition, EditionExistsError, issue_edition, latest_edition
 from pipelines.weeks import MOSCOW, last_complete_week
 
@@ -120,6 +120,9 @@ def week_to_rate(moment: datetime | None) -> str:
 )
 def weekly_rating_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     week = week_to_rate(context.scheduled_execution_time)
+    busy = busy_reason(home_dir())
+    if busy:
+        return SkipReason(busy)
     existing = latest_edition(home_path("outbox"), week)
     if existing is not None:
         return SkipReason(f"{existing.name} already issued; re-issue by hand: edumon rating --reissue")
