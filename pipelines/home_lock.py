@@ -117,10 +117,13 @@ def home_lock(home: Path, command: str, wait: float | None = None) -> Iterator[N
             _depth[path] = 1
         try:
             yield
+        except BaseException:
+            raise  # the record stays: the next holder cleans up as after a crash
+        else:
+            path.write_text("", encoding="utf-8")  # an empty record: released cleanly
         finally:
             with _guard:
                 _depth.pop(path, None)
-            path.write_text("", encoding="utf-8")  # an empty record: released cleanly
     finally:
         lock.release()
 

@@ -74,7 +74,7 @@ def clean_leftovers(home: Home, crashed_since: str | None = None) -> list[str]:
     notes += _remove_files(spill.glob("*") if spill.is_dir() else [], "DuckDB spill file")
     notes += _repair_load_log(home)
     notes += _clean_outbox(home.root / paths.outbox)
-    notes += _checkpoint_warehouse(home.root / paths.warehouse)
+    notes += _checkpoint_warehouse(home.root / paths.warehouse, crashed_since is not None)
     if crashed_since is not None:
         notes += _remove_torn_validations(home.docs, crashed_since)
     return notes
@@ -124,35 +124,41 @@ def _clean_outbox(outbox: Path) -> list[str]:
     return notes
 
 
-def _checkpoint_warehouse(warehouse: Path) -> list[str]:
+def _checkpoint_warehouse(warehouse: Path, crashed: bool) -> list[str]:
     """Stop the dbt a killed run left behind, then fold its WAL into the warehouse.
 
     dagster-dbt runs dbt as a child process, and a child outlives a parent killed by SIGKILL: it
     would go on writing warehouse.duckdb beside the next run's dbt. The WAL holds committed work,
-    so it is checkpointed into the file, not deleted.
+    so it is checkpointed into the file, not deleted. Opening the warehouse also proves nobody else
+    holds it; a holder that is not a dead run's helper is named, and the run stops (exit 75).
     """
+    grace = load_config().locking.orphan_grace_seconds
     stopped = _stop_orphaned_dbt(warehouse)
     notes = [f"stopped dbt (pid {pid}) left running by the killed run" for pid in stopped]
     wal = warehouse.with_name(warehouse.name + ".wal")
-    if not wal.is_file() or not warehouse.is_file():
+    if not warehouse.is_file() or not (crashed or stopped or wal.is_file()):
         return notes
     import duckdb
 
-    for _attempt in range(2):
+    had_wal = wal.is_file()
+    deadline = time.monotonic() + 2 * grace
+    while True:
         try:
             with duckdb.connect(str(warehouse)) as con:
                 con.execute("checkpoint")
-            return [*notes, f"checkpointed {wal.name} into {warehouse.name}"]
+            return notes + ([f"checkpointed {wal.name} into {warehouse.name}"] if had_wal else [])
         except duckdb.IOException as error:  # another process has the warehouse open
             holder = _lock_holder(str(error))
-            if holder is None or not _started_for(holder, warehouse):
+            if holder is not None and _started_for(holder, warehouse):
+                _stop(holder, grace)  # a helper the dead run started
+                notes.append(f"stopped pid {holder} (started by the killed run, it held {warehouse.name})")
+            elif holder is not None and not _alive(holder) and time.monotonic() < deadline:
+                time.sleep(0.5)  # it is exiting: its lock goes with it
+            else:
                 raise HomeBusy(
                     f"edumon: {warehouse} is open in another process ({holder or error}); "
                     "close it and run again."
                 ) from None
-            _stop(holder, load_config().locking.orphan_grace_seconds)  # a helper the dead run started
-            notes.append(f"stopped pid {holder} (started by the killed run, it held {warehouse.name})")
-    return notes
 
 
 def _lock_holder(message: str) -> int | None:
