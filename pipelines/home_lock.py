@@ -115,13 +115,16 @@ def home_lock(home: Path, command: str, wait: float | None = None) -> Iterator[N
         _write_owner(path, command)
         with _guard:
             _depth[path] = 1
+        left = ""  # an empty record: released cleanly
         try:
             yield
-        except BaseException:
-            raise  # the record stays: the next holder cleans up as after a crash
-        else:
-            path.write_text("", encoding="utf-8")  # an empty record: released cleanly
+        except HomeBusy:
+            # Recovery met a process it may not stop: the dead writer's record goes back, so the
+            # next holder still cleans up after it.
+            left = json.dumps(found.__dict__) if found else ""
+            raise
         finally:
+            path.write_text(left, encoding="utf-8")
             with _guard:
                 _depth.pop(path, None)
     finally:

@@ -126,7 +126,8 @@ def _race(landing: Path, home: Path) -> list[Process]:
         deliveries.append(delivery)
     started = time.monotonic()
     racers = [_start(["run", "--landing", str(d), "--home", str(home)]) for d in deliveries]
-    return [_finish(racer, started) for racer in racers]
+    with ThreadPoolExecutor(max_workers=len(racers)) as pool:  # each one's own duration
+        return list(pool.map(lambda racer: _finish(racer, started), racers))
 
 
 def _crash_then_recover(landing: Path, home: Path, stage: str) -> Scenario:
