@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from pipelines.config import ConfigError
+from pipelines.home_lock import EXIT_HOME_BUSY, HomeBusy, command_lock
 
 # Modules that contribute subcommands, in the order `edumon --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -19,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.orchestration_commands",
     "pipelines.rating.commands",
     "pipelines.dashboards.commands",
+    "pipelines.retention",
 )
 
 
@@ -37,10 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        with command_lock(args):  # one writer per home (pipelines/home_lock.py)
+            return int(args.handler(args) or 0)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    except HomeBusy as busy:
+        print(busy, file=sys.stderr)
+        return EXIT_HOME_BUSY
 
 
 if __name__ == "__main__":

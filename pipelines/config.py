@@ -55,6 +55,21 @@ class Warehouse(Strict):
     temp_directory: str = "tmp/duckdb"
 
 
+class Locking(Strict):
+    """One writer per home (pipelines/home_lock.py, docs/operations.md)."""
+
+    wait_seconds: float = Field(default=0, ge=0)  # then the second command exits 75
+    lock_file: str = ".edumon.lock"  # relative to the home
+    orphan_grace_seconds: float = Field(default=30, gt=0)  # a dead run's dbt: SIGTERM, then SIGKILL
+
+
+class Retention(Strict):
+    """How long landing/ and quarantine/ keep delivered files (personal data): `edumon purge`."""
+
+    landing_weeks: int = Field(default=4, ge=1)
+    quarantine_weeks: int = Field(default=8, ge=1)
+
+
 class Calendar(Strict):
     first_week: str
     last_week: str
@@ -262,6 +277,8 @@ class Config(Strict):
     project: Project
     paths: Paths
     warehouse: Warehouse = Warehouse()
+    locking: Locking = Locking()
+    retention: Retention = Retention()
     calendar: Calendar
     schedules: Schedules
     privacy: Privacy

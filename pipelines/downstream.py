@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.config import home_dir, load_config
+from pipelines.home_lock import busy_reason
 from pipelines.ingest.assets import INGEST_KEYS, INVENTORY_KEY, split_partition_key
 from pipelines.ingest.automation import INGEST_JOB, WRITES_WAREHOUSE_TAG
 from pipelines.ingest.batching import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -131,7 +132,10 @@ def after_ingest_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     description="Monday 06:00 Moscow: the week that ended — missing deliveries recorded, marts, "
     "the rating edition (kept if already issued), dashboards refreshed",
 )
-def weekly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def weekly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    busy = busy_reason(home_dir())
+    if busy:  # another edumon command holds the home: this tick is skipped, not queued behind it
+        return dg.SkipReason(busy)
     moment = context.scheduled_execution_time
     week = last_complete_week(moment if moment else None)
     return dg.RunRequest(

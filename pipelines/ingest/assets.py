@@ -9,7 +9,8 @@ not once per region); each partition's materialization carries its own gate meta
 expected delivery arrived by its deadline (the freshness check).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -18,6 +19,7 @@ from dagster import AssetExecutionContext
 from pipelines.checks.gate import publish_data_docs
 from pipelines.config import home_dir, load_config, region_codes
 from pipelines.home import Home
+from pipelines.home_lock import home_lock
 from pipelines.ingest import freshness
 from pipelines.ingest.files import LandingFile, calendar_weeks, landing_file_for
 from pipelines.ingest.load import LoadOutcome, load_file
@@ -41,6 +43,14 @@ class EdumonHome(dg.ConfigurableResource):
 
     def folders(self) -> Home:
         return Home(home_dir(self.home or None))
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["EdumonHome"]:
+        """A run that loads into the home holds its lock for the whole run (pipelines/home_lock.py):
+        a sensor's run under `edumon ui` and an `edumon run` never write the home together."""
+        run_id = context.run.run_id if context.run else ""
+        with home_lock(self.folders().root, f"Dagster run {run_id[:8]}"):
+            yield self
 
 
 def ingest_key(dataset: str) -> dg.AssetKey:

@@ -10,6 +10,7 @@ import dagster as dg
 
 from pipelines.config import home_dir, load_config
 from pipelines.home import Home
+from pipelines.home_lock import busy_reason
 from pipelines.ingest import load_log
 from pipelines.ingest.assets import INGEST_KEYS, landing_inventory, partition_key
 from pipelines.ingest.batching import WEEK_TAG, IngestRun, is_settled, plan_ingest_runs
@@ -93,8 +94,11 @@ def _ingest_request(run: IngestRun, items: list[tuple[LandingFile, str]]) -> dg.
     description="Starts ingest runs for the region-weeks with new or replaced files in landing/ "
     "(neighbouring regions of a week in one run over a partition range)",
 )
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     home = _home()
+    busy = busy_reason(home.root)
+    if busy:  # the cursor stays: the next tick sees the same files
+        return dg.SkipReason(busy)
     known: dict[str, str] = json.loads(context.cursor or "{}")
     pending = pending_by_partition(home, known)
     requests = []

@@ -12,6 +12,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.faults import fault_point
+
 ROW_GROUP_ROWS = 1_000_000
 
 
@@ -41,6 +43,7 @@ def write_staged(table: pa.Table, lake: Path, name: str) -> Path:
 
 def publish_staged(staged: Path, target: Path) -> None:
     """Atomic replace of a partition: readers see the old file or the new one, never half."""
+    fault_point("ingest")  # the crash tests' kill: a gated file staged, not yet in the lake
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, target)
 

@@ -110,3 +110,15 @@ def settled_files(entries: list[LoadEntry]) -> dict[str, str]:
         else:
             settled.pop(entry.source_file, None)
     return settled
+
+
+CHANGING_STATUSES = ("loaded", "replaced", "rejected", "missing")
+
+
+def changed_partitions(entries: list[LoadEntry]) -> set[tuple[str, str]]:
+    """Region-weeks whose state these entries changed: only these need the marts rebuilt."""
+    return {
+        (entry.week, entry.region)
+        for entry in entries
+        if entry.status in CHANGING_STATUSES and entry.week and entry.region
+    }

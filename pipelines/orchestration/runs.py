@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import dagster as dg
 
+from pipelines import recovery
 from pipelines.config import home_path, load_config
 from pipelines.definitions import defs
 from pipelines.downstream import (
@@ -40,7 +41,6 @@ from pipelines.ingest.files import scan_landing
 from pipelines.orchestration.instance import prepare_instance
 from pipelines.rating.edition import latest_edition
 
-CHANGING_STATUSES = ("loaded", "replaced", "rejected", "missing")
 # The week label of a delivered file's name (`{dataset}_{region}_{week}.{ext}`), for the one rule
 # the run adds to the landing scan: a week before calendar.first_week fails the run by name.
 _WEEK_IN_NAME = re.compile(r"_(\d{4}-W\d{2})\.[A-Za-z]+$")
@@ -148,23 +148,17 @@ def run_downstream(
         return []
     weeks = sorted({week for week, _ in partitions})
     run_config = {**downstream_run_config(weeks, str(home)), "loggers": _loggers(home, verbose)}
+    reflected = recovery.load_log_length(Home(home))
     result = dg.execute_job(
         dg.reconstructable(downstream_job_def),
         instance=instance,
         run_config=run_config,
         tags={**downstream_tags(weeks, region), COMMAND_TAG: "run"},
     )
+    if result.success:  # published and rated: the next run need not rebuild these weeks
+        recovery.record_published(Home(home), partitions, region, reflected)
     status = "success" if result.success else "FAILED"
     return [f"{DOWNSTREAM_JOB} {weeks[0]}..{weeks[-1]}: {status} (run {result.run_id})"]
-
-
-def changed_partitions(entries: list[load_log.LoadEntry]) -> set[tuple[str, str]]:
-    """Region-weeks whose state this run changed: only these need the marts rebuilt."""
-    return {
-        (entry.week, entry.region)
-        for entry in entries
-        if entry.status in CHANGING_STATUSES and entry.week and entry.region
-    }
 
 
 def ingest_everything(
@@ -187,6 +181,7 @@ def ingest_everything(
     shown = progress or Quiet()
     home = Home(home_root)
     instance = prepare_instance(home_root)
+    recovery.recover(home, instance)  # what a killed writer left: files, runs marked running
     entries_before = load_log.read_entries(home.lake)
     settled = {} if recheck else load_log.settled_files(entries_before)
     recognised, unrecognised = scan_landing(home.landing)
@@ -206,9 +201,13 @@ def ingest_everything(
             runs["success" if run_ingest(instance, home_root, run, verbose) else "failed"] += 1
         run_inventory(instance, home_root, verbose)
     entries = load_log.read_entries(home.lake)[len(entries_before) :]
-    rebuild = {"all": set(by_partition), "changed": changed_partitions(entries), "none": set()}[downstream]
+    rebuild = {"all": set(by_partition), "changed": load_log.changed_partitions(entries), "none": set()}[
+        downstream
+    ]
     if downstream == "changed" and not home.root.joinpath(load_config().paths.serving).exists():
         rebuild = set(by_partition)  # nothing published yet: build what there is
+    if downstream == "changed":  # loads a killed run left unpublished
+        rebuild |= recovery.unpublished_partitions(home)
     rebuilt_weeks = sorted({week for week, _ in rebuild})
     with shown.downstream(rebuilt_weeks):
         statuses = run_downstream(instance, home_root, rebuild, region, verbose)

@@ -6,7 +6,8 @@ failed model or test fails that run before this asset starts, so the last good s
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipelines.config import home_path
+from pipelines.config import home_dir, home_path
+from pipelines.home_lock import home_lock
 from pipelines.publish.serving import publish_serving
 from pipelines.transform.assets import DBT_GROUP, edumon_dbt_models
 
@@ -23,7 +24,8 @@ SERVING_SNAPSHOT = "serving_snapshot"
     "build and its tests passed (docs/architecture.md).",
 )
 def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
-    snapshot = publish_serving(home_path("warehouse"), home_path("serving"))
+    with home_lock(home_dir(), "publish"):  # reentrant inside `edumon run`, which holds it
+        snapshot = publish_serving(home_path("warehouse"), home_path("serving"))
     context.log.info(f"published {len(snapshot.tables)} tables to {snapshot.path}")
     return MaterializeResult(
         metadata={

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.faults import fault_point
+
 MARTS_SCHEMA = "marts"
 # Reference tables the dashboards and the rating need beside the marts (schema, table).
 REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
@@ -46,11 +48,16 @@ def _source_tables(warehouse: duckdb.DuckDBPyConnection) -> list[tuple[str, str]
     return marts + [ref for ref in REFERENCE_TABLES if ref in existing]
 
 
+def temporary_path(serving: Path) -> Path:
+    """Where the next snapshot is written before the swap (a leftover after a crash)."""
+    return serving.with_name(serving.name + ".tmp")
+
+
 def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
     """Copy the marts of `warehouse` into a new `serving` file, swapped in atomically."""
     if not warehouse.is_file():
         raise PublishError(f"{warehouse}: no warehouse to publish from")
-    temporary = serving.with_name(serving.name + ".tmp")
+    temporary = temporary_path(serving)
     temporary.unlink(missing_ok=True)
     serving.parent.mkdir(parents=True, exist_ok=True)
     tables: dict[str, int] = {}
@@ -65,5 +72,6 @@ def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
     except Exception:
         temporary.unlink(missing_ok=True)
         raise
+    fault_point("publish")  # the crash tests' kill: the new file written, not swapped in
     os.replace(temporary, serving)
     return PublishedSnapshot(path=serving, tables=tables)

@@ -29,7 +29,8 @@ from dagster import (
     schedule,
 )
 
-from pipelines.config import home_path, load_config
+from pipelines.config import home_dir, home_path, load_config
+from pipelines.home_lock import busy_reason, home_lock
 from pipelines.rating.edition import Edition, EditionExistsError, issue_edition, latest_edition
 from pipelines.weeks import MOSCOW, last_complete_week
 
@@ -83,7 +84,8 @@ def rating_edition(context: AssetExecutionContext, config: RatingEditionConfig) 
     week = config.week or last_complete_week()
     home = config.home or None
     try:
-        edition = issue_edition(week, home, config.reissue, config.reason)
+        with home_lock(home_dir(home), "rating"):  # reentrant inside `edumon run` / `edumon rating`
+            edition = issue_edition(week, home, config.reissue, config.reason)
         status = "issued"
     except EditionExistsError as error:
         # A re-run of the week (say `edumon run` twice) keeps the edition the ministry already has.
@@ -118,6 +120,9 @@ def week_to_rate(moment: datetime | None) -> str:
 )
 def weekly_rating_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     week = week_to_rate(context.scheduled_execution_time)
+    busy = busy_reason(home_dir())
+    if busy:
+        return SkipReason(busy)
     existing = latest_edition(home_path("outbox"), week)
     if existing is not None:
         return SkipReason(f"{existing.name} already issued; re-issue by hand: edumon rating --reissue")

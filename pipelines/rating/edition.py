@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import Config, home_path, load_config
+from pipelines.faults import fault_point
 from pipelines.rating.flat import csv_table, edition_json, write_csv, write_json
 from pipelines.rating.marts import RatingData, read_rating_data
 from pipelines.rating.tables import EditionInfo, edition_tables
@@ -149,6 +150,7 @@ def _publish(folder: Path, edition: Edition) -> None:
         for final in finals:
             os.link(folder / final.name, final)
             linked.append(final)
+            fault_point("rating")  # the crash tests' kill: an edition without its manifest
     except FileExistsError:
         for path in linked:  # only the names this call created
             path.unlink()

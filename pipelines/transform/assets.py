@@ -25,6 +25,9 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
+from pipelines.config import home_dir
+from pipelines.faults import fault_point
+from pipelines.home_lock import home_lock
 from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
 from pipelines.ingest.files import calendar_weeks
 from pipelines.transform.project import (
@@ -124,4 +127,7 @@ def edumon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     # Unit tests are CI's (tests/test_dbt_build.py runs them over all weeks): their fixtures are fixed
     # weeks, so inside a production run over other weeks they would fail on rows the range filters out.
     arguments = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
-    yield from dbt.cli(arguments, context=context, target_path=dbt_target_path()).stream()
+    with home_lock(home_dir(), "dbt build"):
+        for event in dbt.cli(arguments, context=context, target_path=dbt_target_path()).stream():
+            yield event
+            fault_point("dbt")  # the crash tests' kill: the warehouse half rebuilt
