@@ -29,6 +29,7 @@ from pipelines.ingest import load_log
 from pipelines.ingest.files import LandingFile, scan_landing, stat_signature
 from pipelines.ingest.lake import partition_path
 from pipelines.ingest.load import Home
+from pipelines.secrets import snils_key
 from pipelines.weeks import week_range
 
 DAGSTER_YAML = """\
@@ -345,6 +346,7 @@ def print_summary(report: dict[str, Any]) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
+    snils_key(home_root)  # no key outside a demo home: exit 2 before any work (pipelines/secrets.py)
     if args.landing:
         deliver(Path(args.landing), Home(home_root))
     report = ingest_everything(home_root, downstream="none" if args.ingest_only else "changed")
@@ -354,6 +356,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _backfill(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
+    snils_key(home_root)  # no key outside a demo home: exit 2 before any work (pipelines/secrets.py)
     weeks = set(week_range(args.from_week, args.to_week))
     report = ingest_everything(home_root, weeks, args.region, downstream="all", recheck=True)
     print_summary(report)
@@ -392,6 +395,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _ui(args: argparse.Namespace) -> int:
     home_root = home_dir(args.home)
+    snils_key(home_root)  # its sensor and schedule ingest: no key outside a demo home, no UI
     prepare_instance(home_root)
     command = ["dagster", "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")

@@ -5,8 +5,9 @@ everything deployment-specific from environment variables that `edumon superset 
 orchestration.yaml.
 
 - EDUMON_SUPERSET_HOME: folder for the SQLite metadata, caches, pid file and log (required).
-- EDUMON_SUPERSET_SECRET_KEY: the session-signing key. Unset, the documented development key
-  below is used: fine on a laptop, never in production (anyone who knows it can forge sessions).
+- EDUMON_SUPERSET_SECRET_KEY: the session-signing key (required). `edumon superset up` sets it from
+  the operator's environment or the home's generated 0600 key file (pipelines/secrets.py). There
+  is no fallback: a key written in code is public, and anyone who knows it can forge a login.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-DEVELOPMENT_SECRET_KEY = "edumon-superset-development-key-do-not-use-in-production"
-
 SUPERSET_HOME = Path(os.environ["EDUMON_SUPERSET_HOME"])
 
-SECRET_KEY = os.environ.get("EDUMON_SUPERSET_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+SECRET_KEY = os.environ.get("EDUMON_SUPERSET_SECRET_KEY", "")
+if len(SECRET_KEY) < 32:  # unset or too short to resist guessing: refuse to start, never default
+    raise RuntimeError(
+        "EDUMON_SUPERSET_SECRET_KEY is unset or shorter than 32 characters: start Superset with "
+        "`edumon superset up`, which generates a key per home (docs/security.md)"
+    )
 SQLALCHEMY_DATABASE_URI = f"sqlite:///{SUPERSET_HOME / 'superset.db'}"
 
 # The UI in Russian by default: the locale alone is not enough, LANGUAGES must list it (STACK.md).

@@ -20,6 +20,7 @@ from pipelines.checks.gate import publish_data_docs
 from pipelines.config import home_dir, load_config, region_codes
 from pipelines.ingest.files import LandingFile, calendar_weeks, landing_file_for
 from pipelines.ingest.load import Home, LoadOutcome, load_file
+from pipelines.secrets import MissingSecret, snils_key
 
 GROUP = "ingest"
 KEY_PREFIX = "lake"
@@ -133,6 +134,10 @@ def build_ingest_asset(dataset: str) -> dg.AssetsDefinition:
     )
     def ingest(context: AssetExecutionContext, edumon: EdumonHome) -> dg.MaterializeResult:
         home = edumon.folders()
+        try:
+            snils_key(home.root)  # outside a demo home no key, no ingest: refuse before any file is read
+        except MissingSecret as error:
+            raise dg.Failure(str(error)) from None
         deliveries = _deliveries(dataset, context.partition_keys, home)
         outcomes: list[LoadOutcome] = []
         for partition, delivered in deliveries:

@@ -11,7 +11,6 @@ touches only distinct organisation ИНН values.
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 
 import duckdb
@@ -28,8 +27,6 @@ from pipelines.sources.identifiers import (
     SNILS_WEIGHTS,
     org_inn_is_valid,
 )
-
-log = logging.getLogger(__name__)
 
 VALID_PREFIX = "_valid_"
 _INTEGER = r"^[+-]?\d+$"
@@ -58,8 +55,10 @@ def lake_schema(dataset_name: str) -> pa.Schema:
     return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in lake_columns(dataset_name)])
 
 
-def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta) -> pa.Table:
-    """The typed, PII-free table the gate validates (lake columns + `_valid_*` helpers)."""
+def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta, snils_key: bytes) -> pa.Table:
+    """The typed, PII-free table the gate validates (lake columns + `_valid_*` helpers).
+
+    `snils_key`: the home's HMAC key (`pipelines.secrets.snils_key`)."""
     config = load_config()
     dataset = config.datasets[dataset_name]
     fmt = config.file_format(dataset_name, meta.region)
@@ -68,7 +67,7 @@ def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta) -> pa.Table:
     for name, spec in dataset.fields.items():
         cells = _clean(raw.column(name).combine_chunks())
         if spec.pii is not None:
-            columns.update(_personal(name, spec, cells))
+            columns.update(_personal(name, spec, cells, snils_key))
         elif name == "region":
             columns["region"] = cells  # checked against the partition by the gate
         else:
@@ -189,10 +188,10 @@ def _inn_validity(cells: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_valid(cells), pc.is_in(cells, value_set=valid), pa.scalar(None, pa.bool_()))
 
 
-def _personal(name: str, spec: FieldSpec, cells: pa.Array) -> dict[str, pa.Array]:
+def _personal(name: str, spec: FieldSpec, cells: pa.Array, snils_key: bytes) -> dict[str, pa.Array]:
     """Personal data leaves only as a presence flag (and, for СНИЛС, a keyed hash)."""
     if spec.type == "snils":
-        return _snils(name, cells)
+        return _snils(name, cells, snils_key)
     present = pc.is_valid(cells)
     if name.startswith("inn"):  # a personal ИНН (inn_person): an invalid checksum counts as missing
         present = pc.and_(present, _person_inn_validity(cells))
@@ -245,14 +244,7 @@ def _snils_digits(cells: pa.Array) -> pa.Array:
     return pc.if_else(pc.and_(shaped, valid), digits, pa.scalar(None, pa.string()))
 
 
-def _snils(name: str, cells: pa.Array) -> dict[str, pa.Array]:
-    key, is_development_key = load_config().snils_key()
-    if is_development_key:
-        log.warning(
-            "СНИЛС hashed with the documented development key (privacy.development_key): "
-            "set %s for real data",
-            load_config().privacy.snils_key_env,
-        )
+def _snils(name: str, cells: pa.Array, key: bytes) -> dict[str, pa.Array]:
     hashed = hmac_sha256_hex(key, _snils_digits(cells))
     return {f"has_{name}": pc.is_valid(hashed), f"{name}_hash": hashed}
 
