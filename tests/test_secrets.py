@@ -7,14 +7,17 @@ cookie signed with it is a forged login. On failure: read pipelines/secrets.py a
 
 from __future__ import annotations
 
+import json
 import runpy
 import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from pipelines.cli import main
 from pipelines.config import ConfigError, load_config
+from pipelines.dashboards.bundle import SERVING_CONNECTION
 from pipelines.dashboards.environment import SUPERSET_CONFIG_FILE
 from pipelines.secrets import (
     DEMO_MARKER,
@@ -124,10 +127,27 @@ def test_superset_config_has_no_fallback_key(tmp_path: Path, monkeypatch: pytest
     """superset_config.py (loaded by Superset itself) refuses to load without a key rather than
     signing sessions with one written in the code."""
     monkeypatch.setenv("EDUMON_SUPERSET_HOME", str(tmp_path))
+    monkeypatch.setenv("EDUMON_DUCKDB_CONNECTION", json.dumps(SERVING_CONNECTION))
     with pytest.raises(RuntimeError, match="EDUMON_SUPERSET_SECRET_KEY"):
         runpy.run_path(str(SUPERSET_CONFIG_FILE))
     monkeypatch.setenv("EDUMON_SUPERSET_SECRET_KEY", "k" * 40)
     assert runpy.run_path(str(SUPERSET_CONFIG_FILE))["SECRET_KEY"] == "k" * 40
+
+
+def test_superset_forces_the_serving_settings_on_every_duckdb_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """superset_config.py's DB_CONNECTION_MUTATOR puts SERVING_CONNECTION on any DuckDB URI, also
+    one an admin edited to turn external access back on, and leaves other databases alone."""
+    monkeypatch.setenv("EDUMON_SUPERSET_HOME", str(tmp_path))
+    monkeypatch.setenv("EDUMON_SUPERSET_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("EDUMON_DUCKDB_CONNECTION", json.dumps(SERVING_CONNECTION))
+    mutate = runpy.run_path(str(SUPERSET_CONFIG_FILE))["DB_CONNECTION_MUTATOR"]
+    edited = make_url("duckdb:////srv/serving.duckdb?enable_external_access=true&lock_configuration=false")
+    uri, params = mutate(edited, {"connect_args": {}}, None, None, None)
+    assert dict(uri.query) == SERVING_CONNECTION and params == {"connect_args": {}}
+    other = make_url("postgresql://reader@db/edumon")
+    assert mutate(other, {}, None, None, None)[0] == other
 
 
 @pytest.mark.parametrize(

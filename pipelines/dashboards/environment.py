@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.config import PROJECT_ROOT, Superset, home_dir, home_path, load_config
+from pipelines.dashboards.bundle import SERVING_CONNECTION
 from pipelines.secrets import superset_secret_key
 
 SUPERSET_CONFIG_FILE = Path(__file__).with_name("superset_config.py")
@@ -148,6 +149,7 @@ def superset_env(runtime: Runtime) -> dict[str, str]:
     )
     # The environment's key or the home's generated one, never a published one (superset_config.py).
     env["EDUMON_SUPERSET_SECRET_KEY"] = superset_secret_key(runtime.root)
+    env["EDUMON_DUCKDB_CONNECTION"] = json.dumps(SERVING_CONNECTION)
     return env
 
 

@@ -8,10 +8,13 @@ orchestration.yaml.
 - EDUMON_SUPERSET_SECRET_KEY: the session-signing key (required). `edumon superset up` sets it from
   the operator's environment or the home's generated 0600 key file (pipelines/secrets.py). There
   is no fallback: a key written in code is public, and anyone who knows it can forge a login.
+- EDUMON_DUCKDB_CONNECTION: JSON of the DuckDB settings every DuckDB connection is forced to
+  (pipelines/dashboards/bundle.py SERVING_CONNECTION; required).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -65,3 +68,19 @@ EXPLORE_FORM_DATA_CACHE_CONFIG = _file_cache("explore", 24 * 3600)
 
 ROW_LIMIT = 50000
 SQLLAB_CTAS_NO_LIMIT = True
+
+
+# Every DuckDB connection Superset opens, the bundle's or one an admin adds or edits in the UI, is
+# forced to the serving settings (no external access, locked configuration): no role's SQL reaches
+# the host's files, and a changed URI or engine parameter cannot switch that back on.
+if "EDUMON_DUCKDB_CONNECTION" not in os.environ:
+    raise RuntimeError("EDUMON_DUCKDB_CONNECTION is unset: start Superset with `edumon superset up`")
+DUCKDB_CONNECTION: dict[str, str] = json.loads(os.environ["EDUMON_DUCKDB_CONNECTION"])
+
+
+def DB_CONNECTION_MUTATOR(  # noqa: N802 - the name Superset looks up
+    uri: Any, params: dict[str, Any], username: str | None, security_manager: Any, source: Any
+) -> tuple[Any, dict[str, Any]]:
+    if uri.drivername.startswith("duckdb"):
+        uri = uri.update_query_dict(DUCKDB_CONNECTION)  # duckdb-engine: URI settings win over params
+    return uri, params
