@@ -10,6 +10,8 @@ On failure read docs/security.md, then pipelines/secrets.py, pipelines/dashboard
 
 from __future__ import annotations
 
+import json
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -30,15 +32,20 @@ pytestmark = pytest.mark.superset
 REGION = "RU-KB"
 # superset_config.py signed every session with this key before the hardening: it is public.
 PUBLISHED_SUPERSET_KEY = "edumon-superset-development-key-do-not-use-in-production"
-FILE_ATTACKS = {
-    "read_csv": "select * from read_csv('/etc/passwd')",
-    "read_text": "select content from read_text('/etc/passwd')",
-    "glob": "select * from glob('/etc/*')",
-    "attach": "attach '/tmp/edumon-security-attach.duckdb' as other",
-    "install": "install httpfs",
-    "set": "set enable_external_access = true",
-    "reset": "reset enable_external_access",
-}
+
+
+def file_attacks(target: Path) -> dict[str, str]:
+    """Statements that reach the host through DuckDB; `target` is a file COPY and ATTACH would create."""
+    return {
+        "read_csv": "select * from read_csv('/etc/passwd')",
+        "read_text": "select content from read_text('/etc/passwd')",
+        "glob": "select * from glob('/etc/*')",
+        "copy": f"copy (select 1 as a) to '{target}'",
+        "attach": f"attach '{target}.duckdb' as other",
+        "install": "install httpfs",
+        "set": "set enable_external_access = true",
+        "reset": "reset enable_external_access",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +101,20 @@ def user_with_role(admin: Any, secured: Path, username: str, role: str) -> Any:
 def sql_lab(client: Any, database_id: int, sql: str) -> requests.Response:
     """Run one statement through SQL Lab's execute API (synchronously)."""
     url = client.join_urls(client.base_url, "sqllab/execute/")
-    body = {"database_id": database_id, "sql": sql, "runAsync": False, "schema": "main", "client_id": "sec"}
+    body = {
+        "database_id": database_id,
+        "sql": sql,
+        "runAsync": False,
+        "schema": "main",
+        "client_id": secrets.token_hex(5),  # Superset keeps one query per client id
+    }
     response: requests.Response = client.session.post(url, json=body)
     return response
 
 
-def chart_data(client: Any, datasource: int, query: dict[str, Any]) -> requests.Response:
+def chart_data(
+    client: Any, datasource: int, query: dict[str, Any], result_type: str = "full"
+) -> requests.Response:
     """POST a query context of our own to /api/v1/chart/data (not a saved chart's)."""
     base = {
         "columns": [],
@@ -115,7 +130,7 @@ def chart_data(client: Any, datasource: int, query: dict[str, Any]) -> requests.
         "force": True,
         "queries": [{**base, **query}],
         "result_format": "json",
-        "result_type": "full",
+        "result_type": result_type,
     }
     url = client.join_urls(client.base_url, "chart/data")
     response: requests.Response = client.session.post(url, json=body)
@@ -133,10 +148,17 @@ def sql_metric(expression: str, label: str) -> dict[str, str]:
 # --- SQL over the serving DuckDB cannot reach the host ------------------------------------
 
 
-def test_sql_lab_as_admin_cannot_touch_host_files(admin: Any, serving_database: int) -> None:
-    """The admin's SQL Lab (the widest SQL any role has) gets a DuckDB permission or locked-settings
-    error for every file function, ATTACH, INSTALL and attempt to switch external access back on,
-    and never a line of /etc/passwd; a plain SELECT on a mart still answers (positive control).
+def assert_refused_by_duckdb(response: requests.Response, name: str) -> None:
+    refused = "disabled by configuration" in response.text or "configuration has been locked" in response.text
+    assert response.status_code >= 400 and refused, f"{name} was not refused by DuckDB: {response.text[:300]}"
+    assert "root:" not in response.text
+
+
+def test_sql_lab_as_admin_cannot_touch_host_files(admin: Any, serving_database: int, tmp_path: Path) -> None:
+    """The admin's SQL Lab (the widest SQL any role has) gets DuckDB's permission or locked-settings
+    error for every file function, COPY … TO, ATTACH, INSTALL and attempt to switch external access
+    back on (Superset's own DML check lets SET, COPY and ATTACH through), never a line of
+    /etc/passwd, and no file is written; a SELECT on a mart still answers (positive control).
 
     Matters because DuckDB reads and writes host files unless the connection forbids it. On
     failure: check SERVING_CONNECTION in pipelines/dashboards/bundle.py and the database URI.
@@ -144,53 +166,46 @@ def test_sql_lab_as_admin_cannot_touch_host_files(admin: Any, serving_database: 
     ok = sql_lab(admin, serving_database, "select count(*) as n from mart_indicators")
     assert ok.status_code == 200, ok.text
     assert ok.json()["data"][0]["n"] > 0
-    for name, sql in FILE_ATTACKS.items():
-        response = sql_lab(admin, serving_database, sql)
-        assert response.status_code >= 400, f"{name}: SQL Lab ran {sql!r}: {response.text[:300]}"
-        assert "root:" not in response.text
-        text = response.text.lower()
-        assert "disabled by configuration" in text or "locked" in text or "not allowed" in text, (
-            f"{name}: refused, but not by DuckDB's settings: {response.text[:300]}"
-        )
+    target = tmp_path / "copied.csv"
+    for name, sql in file_attacks(target).items():
+        assert_refused_by_duckdb(sql_lab(admin, serving_database, sql), name)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_dml_allowed_or_uri_edited_the_files_stay_out_of_reach(
     admin: Any, serving_database: int, tmp_path: Path
 ) -> None:
-    """Even an admin who allows DML on the database and strips the safety settings from its URI
-    cannot `COPY … TO` a file or read one: Superset forces the settings on every DuckDB connection.
+    """Even an admin who allows DML on the database, strips the safety settings from its URI and
+    asks for external access in its engine parameters gets the same refusals: Superset forces the
+    settings on every DuckDB connection.
 
     Matters because an admin account (or a stolen one) must not become a shell on the host. On
     failure: superset_config.py DB_CONNECTION_MUTATOR and EDUMON_DUCKDB_CONNECTION.
     """
     target = tmp_path / "copied.csv"
-    current = api.get_json(admin, f"database/{serving_database}")["result"]
-    stripped = current["sqlalchemy_uri"].split("?")[0] + "?access_mode=read_only"
-    api.send_json(
-        admin, "PUT", f"database/{serving_database}", {"allow_dml": True, "sqlalchemy_uri": stripped}
-    )
+    current = api.get_json(admin, f"database/{serving_database}/connection")["result"]
+    opened = {"connect_args": {"config": {"enable_external_access": True, "lock_configuration": False}}}
+    edited = {
+        "allow_dml": True,
+        "sqlalchemy_uri": current["sqlalchemy_uri"].split("?")[0] + "?access_mode=read_only",
+        "extra": json.dumps({"engine_params": opened}),
+    }
+    api.send_json(admin, "PUT", f"database/{serving_database}", edited)
     try:
-        for name, sql in {"copy": f"copy (select 1 as a) to '{target}'", **FILE_ATTACKS}.items():
-            response = sql_lab(admin, serving_database, sql)
-            refused = "disabled by configuration" in response.text or "locked" in response.text
-            assert response.status_code >= 400 and refused, (
-                f"{name}: {sql!r} was not refused by DuckDB: {response.text[:300]}"
-            )
-            assert "root:" not in response.text
-        assert not target.exists()
+        for name, sql in file_attacks(target).items():
+            assert_refused_by_duckdb(sql_lab(admin, serving_database, sql), name)
+        assert list(tmp_path.iterdir()) == []
         assert sql_lab(admin, serving_database, "select 1 as a").status_code == 200  # still usable
     finally:
-        api.send_json(
-            admin,
-            "PUT",
-            f"database/{serving_database}",
-            {"allow_dml": False, "sqlalchemy_uri": current["sqlalchemy_uri"]},
-        )
+        restored = {key: current[key] for key in ("allow_dml", "sqlalchemy_uri", "extra")}
+        api.send_json(admin, "PUT", f"database/{serving_database}", restored)
 
 
 def test_chart_data_custom_sql_cannot_touch_host_files(admin: Any) -> None:
     """A query context of the admin's own with custom SQL (column, metric, WHERE) that reads files
-    is refused and returns nothing of /etc/passwd; the same context without it answers.
+    is refused and returns nothing of /etc/passwd; the same context without it answers. (Superset
+    refuses subqueries in custom SQL first, ALLOW_ADHOC_SUBQUERY being off; DuckDB's settings
+    are the second wall: DuckDB reads files only through table functions.)
 
     On failure: the chart data API ran SQL that reached the host; see SERVING_CONNECTION.
     """
@@ -270,14 +285,16 @@ def serving_count(secured: Path, table: str, where: str) -> int:
     return int(row[0])
 
 
-@pytest.mark.parametrize("table", ["mart_indicators", "mart_region_rating", "mart_data_quality"])
+@pytest.mark.parametrize(
+    "table", ["mart_indicators", "mart_region_rating", "mart_municipal_rating", "mart_data_quality"]
+)
 def test_custom_chart_queries_of_a_regional_analyst_see_only_their_region(
     analyst: Any, secured: Path, table: str
 ) -> None:
     """The regional analyst's own query contexts on a mart: custom SQL columns and metrics, a
-    filter asking for other regions, a WHERE trying to widen the rule — every answer holds only
-    their region's rows (row-level security is added to whatever they ask), and a metric counting
-    other regions' rows is 0.
+    filter asking for other regions, a WHERE trying to widen the rule, raw samples and drill-detail
+    rows — every answer holds only their region's rows (row-level security is added to whatever
+    they ask), and a metric counting other regions' rows is 0.
 
     Matters because the chart data API takes any query, not only the saved charts'. On failure: the
     RLS rules (dashboards/security.yaml, api.apply_security) do not cover this dataset.
@@ -290,7 +307,9 @@ def test_custom_chart_queries_of_a_regional_analyst_see_only_their_region(
         sql_metric(f"sum(case when region_code <> '{REGION}' then 1 else 0 end)", "others"),
     ]
     grouped = chart_data(
-        analyst, datasource, {"columns": ["region_code", sql_column("lower(region_code)", "code")], "metrics": counts}
+        analyst,
+        datasource,
+        {"columns": ["region_code", sql_column("lower(region_code)", "code")], "metrics": counts},
     )
     assert grouped.status_code == 200, grouped.text
     rows = grouped.json()["result"][0]["data"]
@@ -308,9 +327,16 @@ def test_custom_chart_queries_of_a_regional_analyst_see_only_their_region(
         data = response.json()["result"][0]["data"]
         assert sum(row["others"] or 0 for row in data) == 0, f"{query} saw other regions"
         assert sum(row["rows"] or 0 for row in data) <= own
+    for result_type in ("samples", "drill_detail"):  # raw rows, not the query's aggregation
+        response = chart_data(analyst, datasource, {"columns": ["region_code"]}, result_type)
+        assert response.status_code == 200, response.text
+        data = response.json()["result"][0]["data"]
+        assert data and {row["region_code"] for row in data} == {REGION}, result_type
 
 
-def test_regional_and_ministry_roles_have_no_sql_lab(admin: Any, secured: Path, serving_database: int) -> None:
+def test_regional_and_ministry_roles_have_no_sql_lab(
+    admin: Any, secured: Path, serving_database: int
+) -> None:
     """Row-level security does not apply to SQL Lab's raw SQL, so neither the regional analyst nor
     the ministry role may run SQL Lab at all: the execute API answers 403 and runs nothing.
 

@@ -11,7 +11,7 @@ from supersetapiclient.client import SupersetClient
 from pipelines.config import home_path, load_config
 from pipelines.dashboards import api, bundle, environment
 from pipelines.dashboards.environment import Runtime, SupersetError
-from pipelines.secrets import SupersetAdmin, superset_admin
+from pipelines.secrets import MissingSecret, SupersetAdmin, superset_admin
 
 
 @dataclass
@@ -98,7 +98,10 @@ def refresh(home: str | Path | None) -> RefreshReport:
     if environment.running_pid(runtime) is None or not environment.is_healthy(runtime.url):
         return RefreshReport(status="skipped", reason=f"Superset is not running at {runtime.url}")
     assets = bundle.load_bundle()
-    client = client_for(runtime)
+    try:
+        client = client_for(runtime)
+    except MissingSecret as error:  # Superset is up, but this process may not log in: say why
+        return RefreshReport(status="skipped", reason=str(error))
     dataset_ids = api.ids_by_uuid(client, "datasets")
     chart_ids = api.ids_by_uuid(client, "charts")
     datasets = [dataset_ids[u] for u in sorted(assets.uuids("datasets")) if u in dataset_ids]

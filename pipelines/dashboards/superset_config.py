@@ -78,7 +78,7 @@ if "EDUMON_DUCKDB_CONNECTION" not in os.environ:
 DUCKDB_CONNECTION: dict[str, str] = json.loads(os.environ["EDUMON_DUCKDB_CONNECTION"])
 
 
-def DB_CONNECTION_MUTATOR(  # noqa: N802 - the name Superset looks up
+def DB_CONNECTION_MUTATOR(  # the name Superset looks up
     uri: Any, params: dict[str, Any], username: str | None, security_manager: Any, source: Any
 ) -> tuple[Any, dict[str, Any]]:
     if uri.drivername.startswith("duckdb"):
