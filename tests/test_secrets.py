@@ -188,3 +188,27 @@ def test_generate_marks_a_demo_home(tmp_path: Path) -> None:
     ]
     assert main([*argv, "--demo-home", str(home)]) == 0
     assert is_demo(home) and "never load real exports" in (home / DEMO_MARKER).read_text(encoding="utf-8")
+
+
+def test_an_ingest_asset_started_from_the_ui_refuses(tmp_path: Path) -> None:
+    """An ingest asset materialised outside the CLI (the Dagster UI, the landing sensor) in a home
+    that is no demo and has no key fails with the sentence naming the variable, before it looks
+    for a file (the landing is empty, which would otherwise be the failure)."""
+    import dagster as dg
+
+    from pipelines.ingest.assets import INGEST_ASSETS, EdumonHome, partition_key
+
+    home = tmp_path / "home"
+    (home / "landing").mkdir(parents=True)
+    result = dg.materialize(
+        [INGEST_ASSETS[0]],
+        resources={"edumon": EdumonHome(home=str(home))},
+        partition_key=str(partition_key(load_config().calendar.first_week, "RU-KB")),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [event for event in result.all_events if event.is_step_failure]
+    assert failures
+    description = failures[0].step_failure_data.user_failure_data.description
+    assert SNILS_ENV in description
