@@ -94,6 +94,9 @@ def measure(landing: Path, home: Path) -> list[FileMeasure]:
     if home.exists():
         shutil.rmtree(home)
     (home / "landing").mkdir(parents=True)
+    from pipelines.secrets import mark_demo
+
+    mark_demo(home)  # generated data only: the documented development keys are allowed here
     files = sorted(
         (p for p in landing.iterdir() if p.is_file() and p.stat().st_size > 0),
         key=lambda p: (not p.name.startswith("fgis_orgs_"), p.name),

@@ -560,6 +560,9 @@ def benchmark(
     last_week: str | None = None,
 ) -> Report:
     home.mkdir(parents=True, exist_ok=True)
+    from pipelines.secrets import mark_demo
+
+    mark_demo(home)  # generated data only: the documented development keys are allowed here
     work, log = home / "_bench", home / "_bench" / "commands.log"
     if work.exists():
         shutil.rmtree(work)

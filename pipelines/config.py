@@ -259,14 +259,6 @@ class Superset(Strict):
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def admin_credentials(self) -> tuple[str, str, bool]:
-        """Admin user and password from the environment, and whether the development defaults were used."""
-        user = os.environ.get(self.admin_user_env)
-        password = os.environ.get(self.admin_password_env)
-        if user and password:
-            return user, password, False
-        return user or self.development_admin_user, password or self.development_admin_password, True
-
 
 class Project(Strict):
     name: str
@@ -321,13 +313,6 @@ class Config(Strict):
         if region_cfg and dataset in region_cfg.formats:
             return region_cfg.formats[dataset]
         return self.datasets[dataset].format
-
-    def snils_key(self) -> tuple[bytes, bool]:
-        """The HMAC key for СНИЛС and whether it is the documented development key."""
-        key = os.environ.get(self.privacy.snils_key_env)
-        if key:
-            return key.encode(), False
-        return self.privacy.development_key.encode(), True
 
 
 def _format_error(error: ValidationError, source: Path) -> str:

@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
 HOME_DIR="${EDUMON_HOME:-$PWD/data}"
-echo "== generating the demo exports into $HOME_DIR/landing"
-uv run --frozen edumon generate --preset demo --out "$HOME_DIR/landing"
+echo "== generating the demo exports into $HOME_DIR/landing (a demo home: development keys, docs/security.md)"
+uv run --frozen edumon generate --preset demo --out "$HOME_DIR/landing" --demo-home "$HOME_DIR"
 echo "== running the weekly job"
 uv run --frozen edumon run --home "$HOME_DIR"
 echo "== starting Superset on the published snapshot (stop it with: uv run edumon superset down)"

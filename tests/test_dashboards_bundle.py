@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -179,7 +180,15 @@ def test_rendering_fills_every_placeholder_and_zips_under_one_root(
     text = json.dumps(rendered, ensure_ascii=False)
     assert "${" not in text
     database = next(doc for path, doc in rendered.items() if path.startswith("databases/"))
-    assert database["sqlalchemy_uri"] == f"duckdb:///{tmp_path / 'serving.duckdb'}?access_mode=read_only"
+    uri = urlsplit(database["sqlalchemy_uri"])
+    assert uri.path == f"/{tmp_path / 'serving.duckdb'}"
+    assert dict(parse_qsl(uri.query)) == {
+        "access_mode": "read_only",
+        "enable_external_access": "false",
+        "autoload_known_extensions": "false",
+        "autoinstall_known_extensions": "false",
+        "lock_configuration": "true",
+    }
     a1_target = load_config().indicators["A1"].target
     assert a1_target is not None
     tiles = [

@@ -28,6 +28,7 @@ from test_dbt_fixture_lake import build_lake
 
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.dashboards import api, bundle, deploy, environment
+from pipelines.secrets import mark_demo
 
 pytestmark = pytest.mark.superset
 
@@ -57,6 +58,7 @@ def edumon(*arguments: str) -> subprocess.CompletedProcess[str]:
 def superset_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A home with a published serving.duckdb and a Superset started on it by `edumon superset up`."""
     home = tmp_path_factory.mktemp("superset_home")
+    mark_demo(home)  # a copy of generated data: the demo's documented admin account is allowed
     try:
         demo_home: Path = request.getfixturevalue("demo_home")
         shutil.copyfile(demo_home / "serving.duckdb", home / "serving.duckdb")
@@ -197,12 +199,12 @@ def test_dashboards_render_without_error_panels(superset_home: Path, admin: Any)
     code). On failure: open the screenshot named in the message, and the chart's error text.
     """
     runtime = environment.saved_runtime(superset_home)
-    user, password, _ = deploy.admin_login()
+    admin_account = deploy.admin_login(superset_home)
     dashboards = api.list_all(admin, "dashboard/", columns=["id", "dashboard_title", "slug"])
     assert len(dashboards) == 5
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with browser.open_page() as page:
-        browser.log_in(page, runtime.url, user, password)
+        browser.log_in(page, runtime.url, admin_account.user, admin_account.password)
         for dashboard in dashboards:
             charts = api.get_json(admin, f"dashboard/{dashboard['id']}/charts")["result"]
             target = SCREENSHOTS / f"{dashboard['slug']}.png"

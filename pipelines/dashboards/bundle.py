@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 import yaml
@@ -60,9 +61,23 @@ def load_bundle(root: Path | None = None) -> Bundle:
 # --- template values -----------------------------------------------------------------------
 
 
+# How Superset opens the serving file (duckdb-engine passes URI parameters to DuckDB as its config).
+# Read-only alone does not stop `COPY … TO` or `read_csv('/etc/passwd')`: external access off keeps
+# every role's SQL (SQL Lab, a chart's custom SQL) inside the file, no extension can be fetched or
+# loaded to widen that, and the locked configuration cannot be changed back by a `SET`. Security,
+# not tuning: deliberately not in orchestration.yaml.
+SERVING_CONNECTION = {
+    "access_mode": "read_only",  # the pipeline swaps the file; Superset never writes it
+    "enable_external_access": "false",
+    "autoload_known_extensions": "false",
+    "autoinstall_known_extensions": "false",
+    "lock_configuration": "true",
+}
+
+
 def serving_uri(serving: Path) -> str:
-    """DuckDB URI Superset opens: the absolute path, read-only (the pipeline swaps the file)."""
-    return f"duckdb:///{serving.resolve()}?access_mode=read_only"
+    """DuckDB URI Superset opens: the absolute path with SERVING_CONNECTION as its parameters."""
+    return f"duckdb:///{serving.resolve()}?{urlencode(SERVING_CONNECTION)}"
 
 
 def serving_schema(serving: Path, probe_table: str = "mart_indicators") -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from pipelines.config import home_dir, home_path, load_config
 from pipelines.dashboards import deploy, environment
 from pipelines.dashboards.environment import SupersetError
+from pipelines.secrets import DEMO_MARKER
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,19 +38,20 @@ def print_report(report: deploy.SyncReport) -> None:
     print(f"roles: {', '.join(report.roles)}")
 
 
-def print_login() -> None:
+def print_login(home: str | Path | None) -> None:
     cfg = load_config().superset
-    user, password, development = deploy.admin_login()
-    if development:
+    admin = deploy.admin_login(home)
+    if admin.development:
         print(
-            f"login: {user} / {password}  (development defaults: set {cfg.admin_user_env} and "
-            f"{cfg.admin_password_env} to choose your own)"
+            f"login: {admin.user} / {admin.password}  (the demo's documented development values; "
+            f"a home without {DEMO_MARKER} needs {cfg.admin_password_env})"
         )
     else:
-        print(f"login: {user} / (the password in {cfg.admin_password_env})")
+        print(f"login: {admin.user} / (the password in {cfg.admin_password_env})")
 
 
 def run_up(args: argparse.Namespace) -> int:
+    deploy.admin_login(args.home)  # outside a demo home no admin password, no Superset: exit 2 first
     serving = home_path("serving", args.home)
     if not serving.exists():
         print(f"note: {serving} does not exist yet; dashboards stay empty until `edumon run` publishes it")
@@ -60,7 +62,7 @@ def run_up(args: argparse.Namespace) -> int:
         return 1
     print_report(report)
     print(f"Superset is up: {runtime.url}/dashboard/list/  (log {runtime.log_file})")
-    print_login()
+    print_login(args.home)
     return 0
 
 

@@ -11,6 +11,7 @@ from supersetapiclient.client import SupersetClient
 from pipelines.config import home_path, load_config
 from pipelines.dashboards import api, bundle, environment
 from pipelines.dashboards.environment import Runtime, SupersetError
+from pipelines.secrets import MissingSecret, SupersetAdmin, superset_admin
 
 
 @dataclass
@@ -20,8 +21,9 @@ class SyncReport:
     roles: dict[str, int] = field(default_factory=dict)
 
 
-def admin_login() -> tuple[str, str, bool]:
-    return load_config().superset.admin_credentials()
+def admin_login(home: str | Path | None) -> SupersetAdmin:
+    """The admin account of this home's Superset (refused outside a demo without the environment's)."""
+    return superset_admin(home)
 
 
 def managed_file(runtime: Runtime) -> Path:
@@ -37,8 +39,8 @@ def read_managed(runtime: Runtime) -> dict[str, set[str]]:
 
 
 def client_for(runtime: Runtime) -> SupersetClient:
-    user, password, _ = admin_login()
-    return api.connect(runtime.url, user, password)
+    admin = admin_login(runtime.root)
+    return api.connect(runtime.url, admin.user, admin.password)
 
 
 def sync_bundle(runtime: Runtime, serving: Path, bundle_root: Path | None = None) -> SyncReport:
@@ -60,11 +62,11 @@ def up(
     home: str | Path | None, port: int | None = None, bundle_root: Path | None = None
 ) -> tuple[Runtime, SyncReport]:
     """Install if needed, prepare the metadata, start Superset, wait for /health, sync the bundle."""
+    admin = admin_login(home)  # before installing anything: outside a demo, no password, no Superset
     environment.install()
     runtime = environment.runtime_for(home, port)
     if environment.running_pid(runtime) is None:
-        user, password, _ = admin_login()
-        environment.prepare_metadata(runtime, user, password)
+        environment.prepare_metadata(runtime, admin.user, admin.password)
         environment.start(runtime)
     environment.wait_until_healthy(runtime, load_config().superset.startup_timeout_seconds)
     return runtime, sync_bundle(runtime, home_path("serving", home), bundle_root)
@@ -96,7 +98,10 @@ def refresh(home: str | Path | None) -> RefreshReport:
     if environment.running_pid(runtime) is None or not environment.is_healthy(runtime.url):
         return RefreshReport(status="skipped", reason=f"Superset is not running at {runtime.url}")
     assets = bundle.load_bundle()
-    client = client_for(runtime)
+    try:
+        client = client_for(runtime)
+    except MissingSecret as error:  # Superset is up, but this process may not log in: say why
+        return RefreshReport(status="skipped", reason=str(error))
     dataset_ids = api.ids_by_uuid(client, "datasets")
     chart_ids = api.ids_by_uuid(client, "charts")
     datasets = [dataset_ids[u] for u in sorted(assets.uuids("datasets")) if u in dataset_ids]

@@ -20,7 +20,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.config import PROJECT_ROOT, Superset, home_path, load_config
+from pipelines.config import PROJECT_ROOT, Superset, home_dir, home_path, load_config
+from pipelines.dashboards.bundle import SERVING_CONNECTION
+from pipelines.secrets import superset_secret_key
 
 SUPERSET_CONFIG_FILE = Path(__file__).with_name("superset_config.py")
 MARKER_NAME = ".edumon-requirements.sha256"
@@ -34,9 +36,10 @@ class SupersetError(RuntimeError):
 class Runtime:
     """Where one Superset instance keeps its files and where it listens."""
 
-    home: Path  # <edumon home>/superset: SQLite metadata, caches, pid, log, state
+    home: Path  # <edumon home>/superset: SQLite metadata, caches, pid, log, state, secret key
     host: str
     port: int
+    root: Path  # the edumon home itself: whether it is a demo decides which keys it may use
 
     @property
     def url(self) -> str:
@@ -62,7 +65,9 @@ def settings() -> Superset:
 def runtime_for(home: str | Path | None, port: int | None = None) -> Runtime:
     """The runtime of a home folder; a port given here (tests) overrides orchestration.yaml."""
     cfg = settings()
-    return Runtime(home=home_path("superset", home), host=cfg.host, port=port or cfg.port)
+    return Runtime(
+        home=home_path("superset", home), host=cfg.host, port=port or cfg.port, root=home_dir(home)
+    )
 
 
 def saved_runtime(home: str | Path | None) -> Runtime:
@@ -70,7 +75,7 @@ def saved_runtime(home: str | Path | None) -> Runtime:
     runtime = runtime_for(home)
     if runtime.state_file.exists():
         state = json.loads(runtime.state_file.read_text(encoding="utf-8"))
-        return Runtime(home=runtime.home, host=state["host"], port=int(state["port"]))
+        return Runtime(home=runtime.home, host=state["host"], port=int(state["port"]), root=runtime.root)
     return runtime
 
 
@@ -142,9 +147,9 @@ def superset_env(runtime: Runtime) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    secret = os.environ.get(settings().secret_key_env)
-    if secret:
-        env["EDUMON_SUPERSET_SECRET_KEY"] = secret
+    # The environment's key or the home's generated one, never a published one (superset_config.py).
+    env["EDUMON_SUPERSET_SECRET_KEY"] = superset_secret_key(runtime.root)
+    env["EDUMON_DUCKDB_CONNECTION"] = json.dumps(SERVING_CONNECTION)
     return env
 
 

@@ -5,21 +5,28 @@ everything deployment-specific from environment variables that `edumon superset 
 orchestration.yaml.
 
 - EDUMON_SUPERSET_HOME: folder for the SQLite metadata, caches, pid file and log (required).
-- EDUMON_SUPERSET_SECRET_KEY: the session-signing key. Unset, the documented development key
-  below is used: fine on a laptop, never in production (anyone who knows it can forge sessions).
+- EDUMON_SUPERSET_SECRET_KEY: the session-signing key (required). `edumon superset up` sets it from
+  the operator's environment or the home's generated 0600 key file (pipelines/secrets.py). There
+  is no fallback: a key written in code is public, and anyone who knows it can forge a login.
+- EDUMON_DUCKDB_CONNECTION: JSON of the DuckDB settings every DuckDB connection is forced to
+  (pipelines/dashboards/bundle.py SERVING_CONNECTION; required).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-DEVELOPMENT_SECRET_KEY = "edumon-superset-development-key-do-not-use-in-production"
-
 SUPERSET_HOME = Path(os.environ["EDUMON_SUPERSET_HOME"])
 
-SECRET_KEY = os.environ.get("EDUMON_SUPERSET_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+SECRET_KEY = os.environ.get("EDUMON_SUPERSET_SECRET_KEY", "")
+if len(SECRET_KEY) < 32:  # unset or too short to resist guessing: refuse to start, never default
+    raise RuntimeError(
+        "EDUMON_SUPERSET_SECRET_KEY is unset or shorter than 32 characters: start Superset with "
+        "`edumon superset up`, which generates a key per home (docs/security.md)"
+    )
 SQLALCHEMY_DATABASE_URI = f"sqlite:///{SUPERSET_HOME / 'superset.db'}"
 
 # The UI in Russian by default: the locale alone is not enough, LANGUAGES must list it (STACK.md).
@@ -61,3 +68,19 @@ EXPLORE_FORM_DATA_CACHE_CONFIG = _file_cache("explore", 24 * 3600)
 
 ROW_LIMIT = 50000
 SQLLAB_CTAS_NO_LIMIT = True
+
+
+# Every DuckDB connection Superset opens, the bundle's or one an admin adds or edits in the UI, is
+# forced to the serving settings (no external access, locked configuration): no role's SQL reaches
+# the host's files, and a changed URI or engine parameter cannot switch that back on.
+if "EDUMON_DUCKDB_CONNECTION" not in os.environ:
+    raise RuntimeError("EDUMON_DUCKDB_CONNECTION is unset: start Superset with `edumon superset up`")
+DUCKDB_CONNECTION: dict[str, str] = json.loads(os.environ["EDUMON_DUCKDB_CONNECTION"])
+
+
+def DB_CONNECTION_MUTATOR(  # the name Superset looks up
+    uri: Any, params: dict[str, Any], username: str | None, security_manager: Any, source: Any
+) -> tuple[Any, dict[str, Any]]:
+    if uri.drivername.startswith("duckdb"):
+        uri = uri.update_query_dict(DUCKDB_CONNECTION)  # duckdb-engine: URI settings win over params
+    return uri, params

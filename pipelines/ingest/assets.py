@@ -23,6 +23,7 @@ from pipelines.home_lock import home_lock
 from pipelines.ingest import freshness
 from pipelines.ingest.files import LandingFile, calendar_weeks, landing_file_for
 from pipelines.ingest.load import LoadOutcome, load_file
+from pipelines.secrets import MissingSecret, snils_key
 
 GROUP = "ingest"
 KEY_PREFIX = "lake"
@@ -144,6 +145,10 @@ def build_ingest_asset(dataset: str) -> dg.AssetsDefinition:
     )
     def ingest(context: AssetExecutionContext, edumon: EdumonHome) -> dg.MaterializeResult:
         home = edumon.folders()
+        try:
+            snils_key(home.root)  # outside a demo home no key, no ingest: refuse before any file is read
+        except MissingSecret as error:
+            raise dg.Failure(str(error)) from None
         deliveries = _deliveries(dataset, context.partition_keys, home)
         outcomes: list[LoadOutcome] = []
         for partition, delivered in deliveries:

@@ -27,6 +27,7 @@ from pipelines.ingest.files import LandingFile, landing_file_for, sha256_of, sta
 from pipelines.ingest.normalise import LoadMeta, lake_table, normalise
 from pipelines.ingest.parse import read_delivered
 from pipelines.ingest.quarantine import masked_examples, move_to_quarantine, quarantine_folder
+from pipelines.secrets import snils_key
 from pipelines.weeks import shift_week
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def _validate_and_store(
         with _phase(base, "parse"):
             raw = read_delivered(delivered.path, delivered.dataset, delivered.region)
         with _phase(base, "normalise"):
-            staged = normalise(raw, delivered.dataset, meta)
+            staged = normalise(raw, delivered.dataset, meta, snils_key(home.root))
     except ParseFailed as failure:
         return _reject(home, delivered, base, failure.findings, raw, None)
     del raw  # the typed table replaces the text cells: keep one copy of the file in memory
@@ -172,7 +173,7 @@ def _delivered_orgs(home: Home, region: str, week: str) -> pa.Table | None:
         return None
     meta = LoadMeta(week, region, "registry", path.name)
     try:
-        staged = normalise(read_delivered(path, "fgis_orgs", region), "fgis_orgs", meta)
+        staged = normalise(read_delivered(path, "fgis_orgs", region), "fgis_orgs", meta, snils_key(home.root))
     except ParseFailed:
         return None
     return staged.filter(staged.column("_valid_inn"))

@@ -11,7 +11,6 @@ HMAC's SHA-256).
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,8 +23,6 @@ from pipelines.config import FieldSpec, FileFormat, load_config
 from pipelines.contracts import VALID_PREFIX, lake_columns
 from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
 from pipelines.weeks import MOSCOW
-
-log = logging.getLogger(__name__)
 
 _INTEGER = r"^[+-]?\d+$"
 _ZONE = r"(Z|[+-]\d{2}:?\d{2})$"
@@ -50,8 +47,10 @@ def lake_schema(dataset_name: str) -> pa.Schema:
     return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in lake_columns(dataset_name)])
 
 
-def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta) -> pa.Table:
-    """The typed, PII-free table the gate validates (lake columns + `_valid_*` helpers)."""
+def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta, snils_key: bytes) -> pa.Table:
+    """The typed, PII-free table the gate validates (lake columns + `_valid_*` helpers).
+
+    `snils_key`: the home's HMAC key (`pipelines.secrets.snils_key`)."""
     config = load_config()
     dataset = config.datasets[dataset_name]
     fmt = config.file_format(dataset_name, meta.region)
@@ -60,7 +59,7 @@ def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta) -> pa.Table:
     for name, spec in dataset.fields.items():
         cells = _clean(raw.column(name).combine_chunks())
         if spec.pii is not None:
-            columns.update(_personal(name, spec, cells))
+            columns.update(_personal(name, spec, cells, snils_key))
         elif name == "region":
             columns["region"] = cells  # checked against the partition by the gate
         else:
@@ -175,10 +174,10 @@ def _inn_validity(cells: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_valid(cells), org_inn_validity(cells), pa.scalar(None, pa.bool_()))
 
 
-def _personal(name: str, spec: FieldSpec, cells: pa.Array) -> dict[str, pa.Array]:
+def _personal(name: str, spec: FieldSpec, cells: pa.Array, snils_key: bytes) -> dict[str, pa.Array]:
     """Personal data leaves only as a presence flag (and, for СНИЛС, a keyed hash)."""
     if spec.type == "snils":
-        return _snils(name, cells)
+        return _snils(name, cells, snils_key)
     present = pc.is_valid(cells)
     if name.startswith("inn"):  # a personal ИНН (inn_person): an invalid checksum counts as missing
         present = pc.and_(present, person_inn_validity(cells))
@@ -187,14 +186,7 @@ def _personal(name: str, spec: FieldSpec, cells: pa.Array) -> dict[str, pa.Array
     return {f"has_{name}": pc.fill_null(present, False)}
 
 
-def _snils(name: str, cells: pa.Array) -> dict[str, pa.Array]:
-    key, is_development_key = load_config().snils_key()
-    if is_development_key:
-        log.warning(
-            "СНИЛС hashed with the documented development key (privacy.development_key): "
-            "set %s for real data",
-            load_config().privacy.snils_key_env,
-        )
+def _snils(name: str, cells: pa.Array, key: bytes) -> dict[str, pa.Array]:
     hashed = hmac_sha256_hex(key, snils_digits(cells))
     return {f"has_{name}": pc.is_valid(hashed), f"{name}_hash": hashed}
 

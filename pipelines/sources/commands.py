@@ -63,6 +63,13 @@ def register(subparsers: Any) -> None:
         help="shrink the national preset: schools and students × F, 0 < F ≤ 1 (formats unchanged; "
         "e.g. 0.01 for a CI-sized country)",
     )
+    generate.add_argument(
+        "--demo-home",
+        type=Path,
+        metavar="HOME",
+        help="also mark HOME as a demo home (file HOME/.edumon-demo): it holds generated data only, so "
+        "it may run on the documented development keys (docs/security.md); never for real exports",
+    )
     generate.set_defaults(handler=run_generate)
 
     docs = subparsers.add_parser(
@@ -104,6 +111,10 @@ def run_generate(args: argparse.Namespace) -> int:
         print(f"  {dataset:<14} {rows:>12,} rows")
     if result.defects:
         print(f"  {len(result.defects)} defect files, listed in {args.out / 'defects.json'}")
+    if args.demo_home:
+        from pipelines.secrets import mark_demo
+
+        print(f"demo home: {mark_demo(args.demo_home)} (development keys allowed there, never real data)")
     return 0
 
 
