@@ -140,7 +140,7 @@ def test_sensor_and_schedules_skip_their_tick_while_the_home_is_written(
 ) -> None:
     """Under `edumon ui` the landing sensor and both Monday schedules skip a tick (with the reason)
     while another command writes the home, and the sensor's cursor does not move.
-    Resolve: busy_reason in pipelines/ingest/automation.py, pipelines/downstream.py, pipelines/rating/assets.py."""
+    Resolve: busy_reason in pipelines/ingest/automation.py, downstream.py, rating/assets.py."""
     from pipelines.definitions import defs
     from pipelines.downstream import weekly_schedule
     from pipelines.ingest.automation import landing_sensor
