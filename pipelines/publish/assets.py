@@ -6,8 +6,7 @@ failed model or test fails that run before this asset starts, so the last good s
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipelines.config import home_path
-from pipelines.publish.serving import publish_serving
+from pipelines.publish.serving import publish_home
 from pipelines.transform.assets import DBT_GROUP, edumon_dbt_models
 
 SERVING_SNAPSHOT = "serving_snapshot"
@@ -23,7 +22,7 @@ SERVING_SNAPSHOT = "serving_snapshot"
     "build and its tests passed (docs/architecture.md).",
 )
 def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
-    snapshot = publish_serving(home_path("warehouse"), home_path("serving"))
+    snapshot = publish_home()
     context.log.info(f"published {len(snapshot.tables)} tables to {snapshot.path}")
     return MaterializeResult(
         metadata={

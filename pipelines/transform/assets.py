@@ -10,8 +10,9 @@ so the incremental marts rebuild exactly those weeks. dbt sources map to the ing
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -25,11 +26,12 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
-from pipelines.config import load_config
+from pipelines.config import load_config, warehouse_engine
 from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
 from pipelines.transform.project import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
+    dbt_artifacts_dir,
     dbt_executable,
     dbt_vars,
     home_environment,
@@ -92,10 +94,20 @@ class EdumonDbtCliResource(DbtCliResource):
 
         return version.parse(dbt_core_version)
 
+    def cli(self, args: Sequence[str], *, target_path: Path | None = None, **kwargs: Any) -> Any:
+        """dagster-dbt's invocation, with its artifacts and logs in the home (not the checkout)."""
+        if target_path is None:
+            unique = self._get_unique_target_path(context=kwargs.get("context"))
+            target_path = dbt_artifacts_dir() / "target" / unique.name
+        return super().cli(args, target_path=target_path, **kwargs)
+
 
 def dbt_resource() -> DbtCliResource:
     return EdumonDbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+        target=warehouse_engine(),  # profiles.yml's duckdb or spark (orchestration.yaml, EDUMON_ENGINE)
     )
 
 

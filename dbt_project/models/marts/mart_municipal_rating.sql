@@ -1,4 +1,4 @@
-{{ config(incremental_strategy=mart_incremental_strategy(), pre_hook="{{ delete_region_rows() }}") }}
+{{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- D2: the rating inside each region (seed 003): municipalities ranked inside their region, schools
 -- inside their municipality, by the same weighted score as D1. rank_change > 0 means moved up.
 with weeks as (

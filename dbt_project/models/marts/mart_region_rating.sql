@@ -1,3 +1,4 @@
+{{ config(incremental_strategy=week_incremental_strategy(), partition_by=week_partition_by()) }}
 -- D1: the weekly rating of regions (protocol of 18.10.2022 p.11). Regions with a rejected or missing
 -- delivery are `no_data` with the reason, unranked and without a score (never a silent zero).
 -- The previous week comes from this run when it is in the run, else from the mart's history. A
