@@ -93,7 +93,8 @@ def test_spark_marts_equal_duckdb_row_for_row(spark_home: Path) -> None:
             spark_rows = _rows(con, f"main.{mart}", built)
             duck_rows = _rows(con, f"duck.marts.{mart}", built)
             assert spark_rows, f"{mart}: no rows"
-            assert len(spark_rows) == len(duck_rows), f"{mart}: {len(spark_rows)} rows on Spark, {len(duck_rows)}"
+            counts = f"{len(spark_rows)} rows on Spark, {len(duck_rows)} on DuckDB"
+            assert len(spark_rows) == len(duck_rows), f"{mart}: {counts}"
             for spark_row, duck_row in zip(spark_rows, duck_rows, strict=True):
                 same = all(_same(a, b) for a, b in zip(spark_row, duck_row, strict=True))
                 assert same, f"{mart}: Spark {dict(zip(built, spark_row, strict=True))} != DuckDB {duck_row}"

@@ -53,7 +53,7 @@ def _spark_source_tables(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) ->
     """(table, DuckDB select) of every mart and reference table the Spark build wrote."""
     marts = [t for t in spark_tables(warehouse_dir, MARTS_SCHEMA) if t.startswith("mart_")]
     if not marts:
-        raise PublishError(f"{warehouse_dir}: the Spark build wrote no tables in {MARTS_SCHEMA!r}: run dbt build first")
+        raise PublishError(f"{warehouse_dir}: no Spark tables in {MARTS_SCHEMA!r}: run dbt build first")
     sources = [(MARTS_SCHEMA, name) for name in marts]
     sources += [ref for ref in REFERENCE_TABLES if ref[1] in spark_tables(warehouse_dir, ref[0])]
     return [(name, spark_table_select(con, warehouse_dir, schema, name)) for schema, name in sources]

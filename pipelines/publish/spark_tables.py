@@ -51,9 +51,7 @@ def spark_table_select(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, sche
     if not any(folder.rglob("*.parquet")):
         raise SparkTableMissing(f"{folder}: the Spark build wrote no Parquet files for {schema}.{table}")
     # Hive folders as text columns (a week label or region code is never a number or a date).
-    source = (
-        f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)"
-    )
+    source = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)"
     present = [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
     ordered = [c for c in documented_columns(table) if c in present]
     columns = ordered + [c for c in present if c not in ordered]

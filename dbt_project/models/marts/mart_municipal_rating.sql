@@ -14,7 +14,7 @@ ranked as (
         units.parent_id,
         units.region_code,
         scores.score,
-        rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as rank
+        cast(rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as bigint) as rank
     from {{ ref('int_unit_scores') }} as scores
     inner join {{ ref('int_units') }} as units
         on scores.week = units.week and scores.level = units.level and scores.unit_id = units.unit_id

@@ -62,7 +62,7 @@ ranked as (
         case when data_status = 'ok' then computed_score end as score,
         case
             when data_status = 'ok'
-                then rank() over (partition by week, data_status order by computed_score desc)
+                then cast(rank() over (partition by week, data_status order by computed_score desc) as bigint)
         end as rank
     from rated
 ),
