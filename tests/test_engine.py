@@ -56,7 +56,7 @@ def test_publish_reads_spark_partitioned_parquet(tmp_path: Path) -> None:
     target.mkdir(parents=True)
     with duckdb.connect() as con:
         con.execute(
-            "copy (select 'RU-KB' as region_code, 'Кабардино-Балкарская Республика' as region_name, 0.5 as score,"
+            "copy (select 'RU-KB' as region_code, 'КБР' as region_name, 0.5 as score,"
             " cast(1 as bigint) as rank, '2026-W47' as week)"
             f" to '{target}' (format parquet, partition_by (week))"
         )
