@@ -48,11 +48,24 @@ class Paths(Strict):
     logs: str = "logs"
 
 
+class SparkWarehouse(Strict):
+    """Apache Spark of the dbt build in session mode (docs/scaling.md): folders relative to the home."""
+
+    warehouse_dir: str = "spark-warehouse"  # the Spark tables (Parquet) of staging … marts
+    metastore_dir: str = "spark-metastore"  # the embedded Derby metastore that names them
+    master: str = "local[*]"
+    driver_memory: str = Field(default="2g", pattern=r"^[0-9]+[kmgt]$")
+    shuffle_partitions: int = Field(default=4, ge=1)
+
+
 class Warehouse(Strict):
     """DuckDB settings of the dbt build: a memory limit with a spill folder (relative to the home)."""
 
+    # The engine of the dbt build; EDUMON_ENGINE overrides it (SPEC.md «Engine»).
+    engine: Literal["duckdb", "spark"] = "duckdb"
     memory_limit: str = Field(default="6GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     temp_directory: str = "tmp/duckdb"
+    spark: SparkWarehouse = SparkWarehouse()
 
 
 class Locking(Strict):
@@ -358,6 +371,17 @@ def region_rows() -> tuple[dict[str, str], ...]:
 
 def region_codes() -> list[str]:
     return [row["region_code"] for row in region_rows()]
+
+
+ENGINE_ENV = "EDUMON_ENGINE"
+
+
+def warehouse_engine(config: Config | None = None) -> str:
+    """The dbt build's engine: EDUMON_ENGINE, else orchestration.yaml warehouse.engine."""
+    engine = os.environ.get(ENGINE_ENV) or (config or load_config()).warehouse.engine
+    if engine not in ("duckdb", "spark"):
+        raise ConfigError(f"{ENGINE_ENV}={engine!r}: the engine is duckdb or spark")
+    return engine
 
 
 def home_dir(home: str | Path | None = None) -> Path:

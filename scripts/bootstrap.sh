@@ -10,6 +10,8 @@ if ! command -v uv >/dev/null 2>&1; then
   export PATH="$HOME/.local/bin:$PATH"
 fi
 echo "== installing the pipeline environment (.venv) from uv.lock"
-uv sync --frozen --quiet
+# EDUMON_SYNC_GROUPS: extra dependency groups, e.g. "--group spark" (scripts/test.sh: dbt on Spark).
+# shellcheck disable=SC2086
+uv sync --frozen --quiet ${EDUMON_SYNC_GROUPS:-}
 echo "== preparing the dbt manifest (dbt parse)"
 (cd dbt_project && DBT_PROFILES_DIR=. uv run --frozen dbt parse --quiet)  # --quiet still prints errors

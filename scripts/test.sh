@@ -2,7 +2,8 @@
 # Install everything the tests need and run the whole suite: lint, types, import contracts, SQL lint, pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-source scripts/bootstrap.sh
+# The tests also build the dbt project on Apache Spark (tests/test_spark.py): pyspark's group.
+EDUMON_SYNC_GROUPS="--group spark" source scripts/bootstrap.sh
 bash scripts/install_browser.sh   # Debian chromium for the dashboard screenshots
 echo "== ruff"
 uv run --frozen ruff check pipelines tests benchmarks

@@ -9,5 +9,5 @@
 {%- endmacro %}
 
 {% macro spark__moscow_timestamp(column) -%}
-    from_utc_timestamp(to_timestamp({{ column }}), 'Europe/Moscow')
+    cast(from_utc_timestamp(to_timestamp_ltz({{ column }}), 'Europe/Moscow') as timestamp_ntz)
 {%- endmacro %}

@@ -79,19 +79,4 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- How the incremental marts replace their rows: a full run deletes and re-inserts its weeks
-    (unique key week); a region run deletes its region's and the country's rows of its weeks
-    (pre-hook delete_region_rows) and appends. Not delete+insert on (week, region_code): that key is
-    not unique in the new rows, and dbt's DELETE … USING then joins every new row with every old row
-    of the region-week (seconds per mart at RU-MOW's size). -#}
-{% macro mart_incremental_strategy() -%}
-    {{ return('insert_overwrite' if (target is defined and target.type == 'spark') else ('append' if is_region_run() else 'delete+insert')) }}
-{%- endmacro %}
-
-{% macro delete_region_rows() -%}
-    {%- if is_region_run() and is_incremental() -%}
-        delete from {{ this }} where {{ week_in_run() }} and region_code in ('{{ run_region() }}', 'RU')
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}
+{#- The incremental strategies per engine: macros/cross_engine/incremental.sql. -#}

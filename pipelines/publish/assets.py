@@ -6,9 +6,9 @@ failed model or test fails that run before this asset starts, so the last good s
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipelines.config import home_dir, home_path
+from pipelines.config import home_dir
 from pipelines.home_lock import home_lock
-from pipelines.publish.serving import publish_serving
+from pipelines.publish.serving import publish_home
 from pipelines.transform.assets import DBT_GROUP, edumon_dbt_models
 
 SERVING_SNAPSHOT = "serving_snapshot"
@@ -25,7 +25,7 @@ SERVING_SNAPSHOT = "serving_snapshot"
 )
 def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
     with home_lock(home_dir(), "publish"):  # reentrant inside `edumon run`, which holds it
-        snapshot = publish_serving(home_path("warehouse"), home_path("serving"))
+        snapshot = publish_home()
     context.log.info(f"published {len(snapshot.tables)} tables to {snapshot.path}")
     return MaterializeResult(
         metadata={

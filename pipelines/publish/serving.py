@@ -15,7 +15,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.config import home_dir, home_path, load_config, warehouse_engine
 from pipelines.faults import fault_point
+from pipelines.publish.spark_tables import spark_table_select, spark_tables
 
 MARTS_SCHEMA = "marts"
 # Reference tables the dashboards and the rating need beside the marts (schema, table).
@@ -48,14 +50,30 @@ def _source_tables(warehouse: duckdb.DuckDBPyConnection) -> list[tuple[str, str]
     return marts + [ref for ref in REFERENCE_TABLES if ref in existing]
 
 
+def _spark_source_tables(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> list[tuple[str, str]]:
+    """(table, DuckDB select) of every mart and reference table the Spark build wrote."""
+    marts = [t for t in spark_tables(warehouse_dir, MARTS_SCHEMA) if t.startswith("mart_")]
+    if not marts:
+        raise PublishError(f"{warehouse_dir}: no Spark tables in {MARTS_SCHEMA!r}: run dbt build first")
+    sources = [(MARTS_SCHEMA, name) for name in marts]
+    sources += [ref for ref in REFERENCE_TABLES if ref[1] in spark_tables(warehouse_dir, ref[0])]
+    return [(name, spark_table_select(con, warehouse_dir, schema, name)) for schema, name in sources]
+
+
 def temporary_path(serving: Path) -> Path:
     """Where the next snapshot is written before the swap (a leftover after a crash)."""
     return serving.with_name(serving.name + ".tmp")
 
 
-def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
-    """Copy the marts of `warehouse` into a new `serving` file, swapped in atomically."""
-    if not warehouse.is_file():
+def publish_serving(warehouse: Path, serving: Path, *, engine: str = "duckdb") -> PublishedSnapshot:
+    """Copy the marts of `warehouse` into a new `serving` file, swapped in atomically.
+
+    `warehouse` is warehouse.duckdb, or for engine spark the Spark warehouse folder, whose tables'
+    Parquet files DuckDB reads (pipelines/publish/spark_tables.py).
+    """
+    if engine == "spark" and not warehouse.is_dir():
+        raise PublishError(f"{warehouse}: no Spark warehouse to publish from")
+    if engine != "spark" and not warehouse.is_file():
         raise PublishError(f"{warehouse}: no warehouse to publish from")
     temporary = temporary_path(serving)
     temporary.unlink(missing_ok=True)
@@ -63,11 +81,16 @@ def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
     tables: dict[str, int] = {}
     try:
         with duckdb.connect(str(temporary)) as con:
-            con.execute(f"attach '{warehouse}' as wh (read_only)")
-            for schema, name in _source_tables(con):
-                con.execute(f'create table main."{name}" as select * from wh."{schema}"."{name}"')
+            if engine == "spark":
+                selects = _spark_source_tables(con, warehouse)
+            else:
+                con.execute(f"attach '{warehouse}' as wh (read_only)")
+                selects = [(n, f'select * from wh."{s}"."{n}"') for s, n in _source_tables(con)]
+            for name, select in selects:
+                con.execute(f'create table main."{name}" as {select}')
                 tables[name] = con.execute(f'select count(*) from main."{name}"').fetchone()[0]  # type: ignore[index]
-            con.execute("detach wh")
+            if engine != "spark":
+                con.execute("detach wh")
             con.execute("checkpoint")
     except Exception:
         temporary.unlink(missing_ok=True)
@@ -75,3 +98,17 @@ def publish_serving(warehouse: Path, serving: Path) -> PublishedSnapshot:
     fault_point("publish")  # the crash tests' kill: the new file written, not swapped in
     os.replace(temporary, serving)
     return PublishedSnapshot(path=serving, tables=tables)
+
+
+def engine_warehouse(home: str | Path | None = None) -> tuple[str, Path]:
+    """The configured engine and where its build keeps the tables: warehouse.duckdb or the Spark folder."""
+    engine = warehouse_engine()
+    if engine == "spark":
+        return engine, home_dir(home) / load_config().warehouse.spark.warehouse_dir
+    return engine, home_path("warehouse", home)
+
+
+def publish_home(home: str | Path | None = None) -> PublishedSnapshot:
+    """Publish the marts of the home's build on the configured engine into its serving file."""
+    engine, warehouse = engine_warehouse(home)
+    return publish_serving(warehouse, home_path("serving", home), engine=engine)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes
+from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes, warehouse_engine
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -73,6 +73,20 @@ def home_environment(home: str | Path | None = None) -> dict[str, str]:
         "EDUMON_LAKE": str(base / config.paths.lake),
         "EDUMON_DUCKDB_MEMORY_LIMIT": config.warehouse.memory_limit,
         "EDUMON_DUCKDB_TEMP_DIRECTORY": str(temp_directory),
+        **engine_environment(base, config),
+    }
+
+
+def engine_environment(base: Path, config: Config) -> dict[str, str]:
+    """The dbt target of the configured engine (profiles.yml) and, for Spark, its folders in the home."""
+    spark = config.warehouse.spark
+    return {
+        "EDUMON_DBT_TARGET": warehouse_engine(config),
+        "EDUMON_SPARK_WAREHOUSE_DIR": str(base / spark.warehouse_dir),
+        "EDUMON_SPARK_METASTORE_DIR": str(base / spark.metastore_dir),
+        "EDUMON_SPARK_MASTER": spark.master,
+        "EDUMON_SPARK_DRIVER_MEMORY": spark.driver_memory,
+        "EDUMON_SPARK_SHUFFLE_PARTITIONS": str(spark.shuffle_partitions),
     }
 
 
@@ -104,9 +118,11 @@ def run_dbt(
     """Run one dbt command on a home with the configuration's vars; output is captured."""
     variables = dbt_vars(min_week=min_week, max_week=max_week, region=region)
     command = [dbt_executable(), *args, "--vars", json.dumps(variables)]
-    return subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(home), capture_output=True, text=True, check=False
-    )
+    env = dbt_env(home)
+    if args[:1] != ["parse"]:  # `dbt parse` writes the project's manifest, which Dagster's assets load
+        artifacts = str(dbt_target_path(home))
+        env |= {"DBT_TARGET_PATH": artifacts, "DBT_LOG_PATH": artifacts}
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
 
 
 def prepare_manifest() -> Path:

@@ -12,7 +12,7 @@ select
 from {{ ref('stg_gis__exchanges') }} as exchanges
 inner join weeks
     on
-        exchanges.exchanged_at >= cast({{ dbt.dateadd('day', 1 - var('edumon:exchange_window_days'), 'weeks.week_end') }} as timestamp)
-        and exchanges.exchanged_at < cast({{ dbt.dateadd('day', 1, 'weeks.week_end') }} as timestamp)
+        exchanges.exchanged_at >= cast({{ add_days('weeks.week_end', 1 - var('edumon:exchange_window_days')) }} as timestamp)
+        and exchanges.exchanged_at < cast({{ add_days('weeks.week_end', 1) }} as timestamp)
 where exchanges.exchange_status = 'ok'
 group by weeks.week, exchanges.region_code

@@ -46,7 +46,7 @@ sferum_users as (
         sum({{ flag("users.role = 'teacher' and users.last_active_on between weeks.week_start and weeks.week_end") }})
             as sferum_teachers_active_in_week,
         -- A5: active within the window ending on the week's Sunday: Sunday − 365 days is inside.
-        sum({{ flag("users.role = 'student' and users.last_active_on <= weeks.week_end and users.last_active_on >= cast(" ~ dbt.dateadd('day', -1 * var('edumon:student_active_window_days'), 'weeks.week_end') ~ " as date)") }})
+        sum({{ flag("users.role = 'student' and users.last_active_on <= weeks.week_end and users.last_active_on >= " ~ add_days('weeks.week_end', -1 * var('edumon:student_active_window_days')) ~ "") }})
             as sferum_students_active_in_window
     from {{ ref('stg_sferum__users') }} as users
     inner join weeks on users.week = weeks.week

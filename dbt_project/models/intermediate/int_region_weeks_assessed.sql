@@ -30,7 +30,7 @@ select
     max(reasons.data_status_reason) as data_status_reason
 from loads
 left join (
-    select week, region_code, {{ dbt.listagg('problem', "'; '", 'order by problem') }} as data_status_reason
+    select week, region_code, {{ ordered_listagg('problem', "'; '", 'problem') }} as data_status_reason
     from problems
     group by week, region_code
 ) as reasons

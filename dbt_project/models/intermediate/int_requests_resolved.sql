@@ -10,7 +10,7 @@ select
     requests.escalated_to <> 'none' as is_escalated,
     case
         when requests.request_status = 'resolved' and requests.resolved_at is not null
-            then {{ dbt.datediff('requests.received_at', 'requests.resolved_at', 'second') }} / 3600.0
+            then cast({{ dbt.datediff('requests.received_at', 'requests.resolved_at', 'second') }} as double) / 3600
     end as hours_to_resolve
 from {{ ref('stg_competence_centre__requests') }} as requests
 where {{ week_in_run('requests.week') }}

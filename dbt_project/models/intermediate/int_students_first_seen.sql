@@ -1,3 +1,4 @@
+{{ config(incremental_strategy=first_seen_incremental_strategy(), partition_by=first_seen_partition_by()) }}
 -- The first week each student appeared in each region's ГИС student list, over the whole lake (C4:
 -- a student is new in the week they first appear). Kept incrementally so a week's build never scans
 -- the history: the first build (or --full-refresh) reads every week once; later runs read only the
@@ -17,13 +18,4 @@ with seen as (
     group by student_id, region
 )
 
-select
-    seen.student_id,
-    seen.region_code,
-    seen.first_seen_week
-from seen
-{% if is_incremental() %}
-    left join {{ this }} as known
-        on seen.student_id = known.student_id and seen.region_code = known.region_code
-    where known.student_id is null or seen.first_seen_week < known.first_seen_week
-{% endif %}
+{{ first_seen_rows('seen') }}

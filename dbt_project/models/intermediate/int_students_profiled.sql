@@ -55,7 +55,7 @@ select
     students.first_seen_week = students.week and students.region_first_week < students.week as enrolment_due,
     students.first_seen_week = students.week
     and students.region_first_week < students.week
-    and students.enrolled_on >= cast({{ dbt.dateadd('day', -1 * var('edumon:timeliness_entry_days'), 'weeks.week_end') }} as date)
+    and students.enrolled_on >= {{ add_days('weeks.week_end', -1 * var('edumon:timeliness_entry_days')) }}
         as enrolment_timely,
     -- C4 physical fitness: due for a student enrolled before the latest measurement month ended.
     coalesce(students.enrolled_on < weeks.fitness_due_since, true) as fitness_due,

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy=mart_incremental_strategy(), pre_hook="{{ delete_region_rows() }}") }}
+{{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- Teachers' chats in Сферум (B1–B3): one row per week, level and unit, three columns per indicator.
 {%- set measures = ['B1', 'B2', 'B3'] %}
 select

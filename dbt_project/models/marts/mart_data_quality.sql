@@ -1,4 +1,4 @@
-{{ config(incremental_strategy=mart_incremental_strategy(), pre_hook="{{ delete_region_rows() }}") }}
+{{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- Data quality of the deliveries: one row per week, region and dataset with the partition's current
 -- load state (loaded / replaced / rejected / missing …, reason, gate rule) and the region-week's
 -- timeliness, completeness and consistency shares.

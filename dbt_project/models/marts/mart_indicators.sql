@@ -1,4 +1,4 @@
-{{ config(incremental_strategy=mart_incremental_strategy(), pre_hook="{{ delete_region_rows() }}") }}
+{{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- The long form every dashboard and the rating read: one row per week, level, unit and indicator.
 with valued as (
     select * from {{ ref('int_indicator_values') }}

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy=mart_incremental_strategy(), pre_hook="{{ delete_region_rows() }}") }}
+{{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- D2: the rating inside each region (seed 003): municipalities ranked inside their region, schools
 -- inside their municipality, by the same weighted score as D1. rank_change > 0 means moved up.
 with weeks as (
@@ -14,7 +14,7 @@ ranked as (
         units.parent_id,
         units.region_code,
         scores.score,
-        rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as rank
+        cast(rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as bigint) as rank
     from {{ ref('int_unit_scores') }} as scores
     inner join {{ ref('int_units') }} as units
         on scores.week = units.week and scores.level = units.level and scores.unit_id = units.unit_id

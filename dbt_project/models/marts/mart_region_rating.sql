@@ -1,3 +1,4 @@
+{{ config(incremental_strategy=week_incremental_strategy(), partition_by=week_partition_by()) }}
 -- D1: the weekly rating of regions (protocol of 18.10.2022 p.11). Regions with a rejected or missing
 -- delivery are `no_data` with the reason, unranked and without a score (never a silent zero).
 -- The previous week comes from this run when it is in the run, else from the mart's history. A
@@ -61,7 +62,7 @@ ranked as (
         case when data_status = 'ok' then computed_score end as score,
         case
             when data_status = 'ok'
-                then rank() over (partition by week, data_status order by computed_score desc)
+                then cast(rank() over (partition by week, data_status order by computed_score desc) as bigint)
         end as rank
     from rated
 ),

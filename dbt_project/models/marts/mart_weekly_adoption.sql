@@ -1,4 +1,4 @@
-{{ config(incremental_strategy=mart_incremental_strategy(), pre_hook="{{ delete_region_rows() }}") }}
+{{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- Adoption of ФГИС «Моя школа» and Сферум (A1–A10): one row per week, level and unit, three columns per indicator.
 {%- set measures = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10'] %}
 select
