@@ -11,9 +11,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from pipelines.config import ConfigError
+from pipelines.config import ConfigError, home_dir
 from pipelines.home_lock import EXIT_HOME_BUSY, HomeBusy, command_lock
+from pipelines.secrets import snils_key
 
+# Commands that ingest (the UI through its sensor): outside a demo home they need EDUMON_SNILS_KEY.
+INGESTING_COMMANDS = frozenset({"run", "backfill", "ui"})
 # Modules that contribute subcommands, in the order `edumon --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.sources.commands",
@@ -39,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in INGESTING_COMMANDS:  # refused before the lock: the home stays untouched
+            snils_key(home_dir(args.home))
         with command_lock(args):  # one writer per home (pipelines/home_lock.py)
             return int(args.handler(args) or 0)
     except ConfigError as error:
