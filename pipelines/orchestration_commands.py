@@ -235,7 +235,12 @@ def deliver(landing_from: Path, home: Home) -> int:
     home.landing.mkdir(parents=True, exist_ok=True)
     delivered = 0
     for path in sorted(landing_from.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
+        if path.is_symlink():  # delivered as the link: the scan of landing/ judges where it leads
+            (home.landing / path.name).unlink(missing_ok=True)
+            (home.landing / path.name).symlink_to(os.readlink(path))
+            delivered += 1
+            continue
+        if not path.is_file():
             continue
         target = home.landing / path.name
         if target.exists() and (target.samefile(path) or filecmp.cmp(target, path, shallow=False)):
@@ -319,8 +324,13 @@ def _is_settled(item: LandingFile, settled: dict[str, str], home: Home) -> bool:
 
 
 def _exit_code(report: dict[str, Any]) -> int:
-    failed = report["runs"].get("failed") or any("FAILED" in line for line in report["downstream"])
-    return 1 if failed else 0
+    """SPEC.md: 2 a stage failed; 1 a delivered file was rejected or not recognised (a name of no
+    dataset or region, a week outside the calendar, a hidden file, a link out of landing/); 0 all
+    loaded or unchanged."""
+    if any("FAILED" in line for line in report["downstream"]):
+        return 2
+    not_loaded = any(entry.status in ("rejected", "unrecognized") for entry in report["entries"])
+    return 1 if not_loaded or report["runs"].get("failed") else 0
 
 
 def print_summary(report: dict[str, Any]) -> None:
