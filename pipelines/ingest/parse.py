@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ def _read_csv(path: Path, fmt: FileFormat) -> pa.Table:
                 quoted_strings_can_be_null=True,
             ),
         )
-    except pa.ArrowInvalid as error:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:  # other encodings decode in Python
         raise ParseFailed([_csv_error(path, fmt, error)]) from None
     if bad_rows:
         raise ParseFailed(
@@ -199,7 +200,11 @@ def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
         raise ParseFailed(
             [Finding("file.encoding", f"the file is UTF-8, but this region delivers {fmt.encoding}")]
         )
-    return next(csv.reader(io.StringIO(text), delimiter=fmt.delimiter))
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]  # a file may end its lines with a bare CR
+    try:
+        return next(csv.reader(io.StringIO(first), delimiter=fmt.delimiter), [])
+    except csv.Error:
+        raise ParseFailed([Finding("file.parse", "the header line is not valid CSV")]) from None
 
 
 def _is_unexpected_utf8(line: bytes, encoding: str) -> bool:
@@ -213,17 +218,19 @@ def _is_unexpected_utf8(line: bytes, encoding: str) -> bool:
     return True
 
 
-def _csv_error(path: Path, fmt: FileFormat, error: pa.ArrowInvalid) -> Finding:
+def _csv_error(path: Path, fmt: FileFormat, error: Exception) -> Finding:
     """Turn a pyarrow error into a finding without echoing the row text it may contain."""
     text = str(error)
-    if "UTF8" in text or "decode" in text.lower():
-        row = _first_undecodable_row(path, fmt.encoding)
-        return Finding(
-            "file.encoding", f"text is not valid {fmt.encoding}", rows=[row] if row else [], count=1
-        )
     limit = load_config().ingest.limits.max_line_bytes
     if "straddl" in text and (row := _first_long_line(path, limit)) is not None:
         return _line_too_long(row, limit)
+    # pyarrow says "decode" only sometimes: an undecodable row that is also malformed fails inside
+    # its invalid-row handler instead, so the file is checked whatever the error says.
+    row = _first_undecodable_row(path, fmt.encoding)
+    if row is not None or "UTF8" in text or "decode" in text.lower():
+        return Finding(
+            "file.encoding", f"text is not valid {fmt.encoding}", rows=[row] if row else [], count=1
+        )
     return Finding("file.parse", "the CSV cannot be parsed (unbalanced quotes or truncated file)")
 
 
