@@ -227,7 +227,9 @@ def deliver(landing_from: Path, home: Home) -> int:
 
     A hard link where both folders share a file system (a national week is 11 GB: copying it
     took minutes of a run that is about the files' contents), else a copy. The ingest moves a
-    rejected file out of landing/, which unlinks only the home's name.
+    rejected file out of landing/, which unlinks only the home's name. Hidden files come along
+    (the scan reports them); a symbolic link comes as the same link, never its target's bytes
+    (the scan refuses it unread when it leads out of landing/).
     """
     import filecmp
     import shutil

@@ -117,9 +117,10 @@ def _drop_header(source: Path, target: Path) -> None:
 
 
 def _long_line(source: Path, target: Path) -> None:
-    """The file with one data row's first cell longer than ingest.limits.max_line_bytes."""
+    """The file with one data row three times ingest.limits.max_line_bytes long (pyarrow reads a
+    line of up to about two blocks; beyond, it said «unbalanced quotes or truncated file»)."""
     lines = source.read_bytes().split(b"\n")
-    lines[1] = b"x" * (load_config().ingest.limits.max_line_bytes + 10) + lines[1]
+    lines[1] = b"x" * (3 * load_config().ingest.limits.max_line_bytes) + lines[1]
     target.write_bytes(b"\n".join(lines))
 
 
@@ -287,14 +288,18 @@ def test_a_header_cell_outside_the_contract_is_reported_by_position_only(tmp_pat
     assert "Иванов" not in str(failure) and all("Иванов" not in (f.column or "") for f in failure.findings)
 
 
-def test_a_csv_line_longer_than_pyarrows_default_block_is_read(tmp_path: Path) -> None:
-    """pyarrow's 1 MB default block made a 2 MB line «unbalanced quotes or truncated file»; within
-    ingest.limits.max_line_bytes such a line is read."""
-    data = "org_inn,sferum_org_id,connected_on,status\n" + f"0726000101,{'s' * (2 << 20)},2026-01-10,active\n"
-    table = read_delivered(
-        _write(tmp_path, "sferum_orgs_RU-DA_2026-W47.csv", data.encode()), "sferum_orgs", "RU-DA"
-    )
-    assert table.num_rows == 1
+def test_a_long_csv_line_is_read_up_to_the_limit_and_named_beyond_it(tmp_path: Path) -> None:
+    """A line of max_line_bytes is read; a line three times as long (pyarrow said «unbalanced
+    quotes or truncated file», which was false) is rejected as file.line_too_long with its row."""
+    limit = load_config().ingest.limits.max_line_bytes
+    header = "org_inn,sferum_org_id,connected_on,status\n"
+    row = "0726000101,{},2026-01-10,active\n"
+    name = "sferum_orgs_RU-DA_2026-W47.csv"
+    fits = header + row.format("s") + row.format("s" * (limit - 40))
+    assert read_delivered(_write(tmp_path, name, fits.encode()), "sferum_orgs", "RU-DA").num_rows == 2
+    too_long = header + row.format("s") + row.format("s" * (3 * limit))
+    failure = _reject(_write(tmp_path, name, too_long.encode()), "sferum_orgs", "RU-DA")
+    assert [(f.rule, f.rows) for f in failure.findings] == [("file.line_too_long", [2])]
 
 
 def test_a_sheet_declaring_the_whole_grid_is_refused_before_calamine(tmp_path: Path) -> None:
