@@ -214,8 +214,9 @@ def test_no_cell_of_a_rejected_file_reaches_any_output(hostile: HostileRun) -> N
     file the run wrote (load log, lake, quarantine reasons, Dagster storage, Data Docs, warehouse,
     serving, outbox) nor in what it printed. Resolve: the failure names the file; find the
     message that quotes a cell and quote the contract's column name or a position instead."""
-    prefixes = _prefix_index(_personal_values(hostile.generated))
-    personal = _first_row_personal_cells(hostile.generated / HEADERLESS)
+    values = _personal_values(hostile.generated)  # minus values that are also public (a town)
+    prefixes = _prefix_index(values)
+    personal = [cell for cell in _first_row_personal_cells(hostile.generated / HEADERLESS) if cell in values]
     assert len(personal) >= 5, "the header-less file's first row must hold personal data"
     texts = [*_written_texts(hostile.home), (Path("stdout"), hostile.stdout)]
     assert [str(path) for path, text in texts if _first_leak(text, prefixes) is not None] == []
