@@ -5,10 +5,13 @@
     "No files found that match the pattern". Every other source, and Spark, as dbt has it. -#}
 {% macro source(source_name, table_name) -%}
     {%- set relation = builtins.source(source_name, table_name) -%}
-    {%- if not execute or target.type != 'duckdb' -%}
+    {#- a unit test's sources are its fixture rows (and its graph has no sources) -#}
+    {%- set sources = graph.get('sources') if graph is mapping else none -%}
+    {%- set in_unit_test = model is defined and model is mapping and model.get('resource_type') == 'unit_test' -%}
+    {%- if not execute or target.type != 'duckdb' or not sources or in_unit_test -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set node = graph.sources.get('source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name) -%}
+    {%- set node = sources.get('source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name) -%}
     {%- set location = node.meta.get('external_location', '') if node else '' -%}
     {%- set files = modules.re.search("read_parquet\\('([^']+)'", location) -%}
     {%- if not files -%}
