@@ -124,6 +124,24 @@ class Gates(Strict):
     data_docs_index_limit: int = Field(ge=1)
 
 
+class IngestLimits(Strict):
+    """What a delivered file may claim before it is read (a larger claim is quarantined unread):
+    a sheet's dimension or cells beyond these rows/columns, an archive inflating beyond
+    `max_uncompressed_mb` or by more than `max_compression_ratio`, a CSV line longer than
+    `max_line_bytes` (also the CSV reader's block size)."""
+
+    max_rows: int = Field(ge=1)
+    max_columns: int = Field(ge=1, le=16384)
+    max_cells: int = Field(ge=1)
+    max_uncompressed_mb: int = Field(ge=1)
+    max_compression_ratio: int = Field(ge=2)
+    max_line_bytes: int = Field(ge=1024)
+
+
+class Ingest(Strict):
+    limits: IngestLimits
+
+
 class Thresholds(Strict):
     lively_chat_min_messages: int = Field(ge=1)
     using_org_min_active_chats: int = Field(ge=1)
@@ -288,6 +306,7 @@ class Config(Strict):
     schedules: Schedules
     privacy: Privacy
     gates: Gates
+    ingest: Ingest
     thresholds: Thresholds
     indicators: dict[str, Indicator]
     rating: Rating

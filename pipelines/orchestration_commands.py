@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=ConsoleProgress(console),
         )
     print_summary(report, console, home_root)
-    return 1 if report.failed else 0
+    return report.exit_code
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -52,7 +52,7 @@ def _backfill(args: argparse.Namespace) -> int:
             progress=ConsoleProgress(console),
         )
     print_summary(report, console, home_root)
-    return 1 if report.failed else 0
+    return report.exit_code
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -60,14 +60,17 @@ def test_defect_is_quarantined_whole_with_file_row_and_rule(
 
 
 def test_schema_drift_names_the_column(defects_landing: Path, defects_home: Path) -> None:
-    """A renamed or missing column fails the gate by its delivered name. Matters: schema drift is
-    how pipelines silently lose data. Resolve: see parse._rename_to_fields."""
+    """A renamed or missing column fails the gate by its contract name; the header cell that
+    replaced it is given by its position, never its text (without its header row a file's first
+    data row is the header: a cell there may be a student's name). Matters: schema drift is how
+    pipelines silently lose data. Resolve: see parse._rename_to_fields."""
     name, _ = _defect_file(defects_landing, "missing_column")
     entry = [e for e in load_log.read_entries(defects_home / "lake") if e.source_file == name][-1]
     assert "Педагогический работник" in (entry.reason or "")
     name, _ = _defect_file(defects_landing, "renamed_column")
     entry = [e for e in load_log.read_entries(defects_home / "lake") if e.source_file == name][-1]
-    assert "last_active_on" in (entry.reason or "") and "last_activity_date" in (entry.reason or "")
+    reason = entry.reason or ""
+    assert "last_active_on" in reason and "position(s) 6" in reason and "last_activity_date" not in reason
 
 
 def test_unknown_region_is_reported_not_skipped(defects_landing: Path, defects_home: Path) -> None:

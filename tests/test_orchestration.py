@@ -172,13 +172,13 @@ def test_deliver_links_new_files_and_replaces_changed_ones(tmp_path: Path) -> No
     source = tmp_path / "delivery"
     source.mkdir()
     (source / "a.csv").write_text("x\n1\n", encoding="utf-8")
-    (source / ".hidden").write_text("ignored", encoding="utf-8")
+    (source / ".hidden").write_text("reported", encoding="utf-8")
     home = Home(tmp_path / "home")
 
-    assert deliver(source, home) == 1
+    assert deliver(source, home) == 2
     landed = home.landing / "a.csv"
     assert landed.samefile(source / "a.csv")
-    assert not (home.landing / ".hidden").exists()
+    assert (home.landing / ".hidden").exists(), "a hidden file is delivered, so the scan reports it"
     assert deliver(source, home) == 0  # unchanged
 
     (source / "a.csv").unlink()

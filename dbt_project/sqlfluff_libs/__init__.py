@@ -24,3 +24,14 @@ class _Exceptions:
 
 
 exceptions = _Exceptions()
+
+
+class _Builtins:
+    """dbt's `builtins` (macros/lake_sources.sql overrides source() and calls the original)."""
+
+    @staticmethod
+    def source(source_name: str, table_name: str) -> str:
+        return f"{source_name}__{table_name}"
+
+
+builtins = _Builtins()

@@ -225,7 +225,8 @@ def _finding(item: Any) -> Finding:
     )
     count = int(result.get("unexpected_count") or len(rows))
     if item.exception_info and item.exception_info.get("raised_exception"):
-        message = f"{config.type} could not be evaluated: {item.exception_info.get('exception_message')}"
+        # the exception text may quote cells of the file: only its kind is reported
+        message = f"{config.type} could not be evaluated (an error inside Great Expectations)"
     else:
         message = _describe(config.type, config.meta.get("rule", ""), kwargs, result)
     return Finding(config.meta.get("rule", config.type), message, column=column, rows=rows, count=count)
@@ -241,9 +242,11 @@ def _describe(kind: str, rule: str, kwargs: dict[str, Any], result: dict[str, An
         )
     share = result.get("unexpected_percent")
     if kind == "expect_column_values_to_be_in_set" and rule in ("field.enum", "field.region"):
-        # enum and region codes are not personal: the offending values help the region fix it
-        shown = sorted({str(v) for v in result.get("partial_unexpected_list") or []})[:5]
-        return f"values {shown} are not allowed" + (
+        # The offending cells are not quoted: a shifted column puts a name or an address here.
+        # The allowed values come from the contract, so they may be.
+        allowed = sorted(str(v) for v in kwargs.get("value_set") or [])
+        allowed_text = f" (allowed: {allowed})" if 0 < len(allowed) <= 10 else ""
+        return f"values not in the contract's set{allowed_text}" + (
             f" ({share:.2f} % of rows)" if isinstance(share, float) else ""
         )
     share_text = f" ({share:.2f} % of rows)" if isinstance(share, float) else ""

@@ -90,16 +90,34 @@ def calendar_weeks() -> list[str]:
     return week_range(calendar.first_week, min(calendar.last_week, current_week()))
 
 
+def refusal(path: Path, landing: Path) -> UnrecognizedFile | None:
+    """Why an entry of landing/ must not be read at all, judged without opening it: a symbolic
+    link leading out of landing/ (it would read whatever it points at), anything that is not a
+    regular file (a FIFO blocks the reader for ever), a hidden name (an upload in progress or
+    an editor's leftover: reported, never loaded)."""
+    if path.name.startswith("."):
+        return UnrecognizedFile(
+            path, "file.hidden", "hidden file (name starts with '.'): not loaded; rename it or remove it"
+        )
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(landing.resolve()):
+            return UnrecognizedFile(
+                path, "file.symlink", "a symbolic link leading out of landing/: refused unread"
+            )
+    if not path.is_file():
+        return UnrecognizedFile(path, "file.not_regular", "not a regular file (a folder, FIFO or device)")
+    return None
+
+
 def scan_landing(landing: Path) -> tuple[list[LandingFile], list[UnrecognizedFile]]:
-    """Every file directly in landing/, recognised or not (hidden and partial uploads excluded)."""
+    """Every entry directly in landing/, recognised or not: nothing is skipped silently."""
     recognised: list[LandingFile] = []
     unrecognised: list[UnrecognizedFile] = []
     if not landing.is_dir():
         return recognised, unrecognised
     for path in sorted(landing.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        item = classify(path)
+        item = refusal(path, landing) or classify(path)
         (recognised if isinstance(item, LandingFile) else unrecognised).append(item)  # type: ignore[arg-type]
     return recognised, unrecognised
 

@@ -85,12 +85,15 @@ def record_missing(home: Home, missing: list[Missing]) -> int:
 
 
 def quarantine_unrecognized(home: Home) -> list[UnrecognizedFile]:
-    """Move unrecognised files out of landing (kept whole) and log them as `unrecognized`."""
+    """Move unrecognised files out of landing (kept whole; a symbolic link moves as the link, its
+    target untouched) and log them as `unrecognized`. A hidden file stays where it is (it may be
+    an upload still being written) and is reported on every run until someone removes it."""
     _, unrecognised = scan_landing(home.landing)
     folder = home.quarantine / "_unrecognized"
     for item in unrecognised:
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(item.path), folder / item.path.name)
+        if item.rule != "file.hidden":
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(item.path), folder / item.path.name)  # a link moves as the link
         load_log.append(
             home.lake,
             load_log.LoadEntry(

@@ -23,7 +23,7 @@ from pipelines.contracts import pii_fields
 from pipelines.home import Home
 from pipelines.ingest import lake as lake_io
 from pipelines.ingest import load_log
-from pipelines.ingest.files import LandingFile, landing_file_for, sha256_of, stat_signature
+from pipelines.ingest.files import LandingFile, landing_file_for, refusal, sha256_of, stat_signature
 from pipelines.ingest.normalise import LoadMeta, lake_table, normalise
 from pipelines.ingest.parse import read_delivered
 from pipelines.ingest.quarantine import masked_examples, move_to_quarantine, quarantine_folder
@@ -80,6 +80,9 @@ def load_file(delivered: LandingFile, home: Home) -> LoadOutcome:
     base = LoadOutcome(
         delivered.name, delivered.dataset, delivered.region, delivered.week, "", "unchanged", None
     )
+    refused = refusal(delivered.path, home.landing)
+    if refused is not None:  # not even hashed: hashing reads it
+        return _reject(home, delivered, base, [Finding(refused.rule, refused.reason)], None, None)
     base.file_stat = stat_signature(delivered.path)
     with _phase(base, "sha256"):
         base.sha256 = sha = sha256_of(delivered.path)
@@ -169,7 +172,7 @@ def registry_inns(home: Home, region: str, week: str) -> list[str] | None:
 
 def _delivered_orgs(home: Home, region: str, week: str) -> pa.Table | None:
     path = landing_file_for(home.landing, "fgis_orgs", region, week)
-    if not path.exists():
+    if not path.exists() or refusal(path, home.landing) is not None:
         return None
     meta = LoadMeta(week, region, "registry", path.name)
     try:
@@ -218,7 +221,7 @@ def _reject(
 ) -> LoadOutcome:
     outcome.status, outcome.findings = "rejected", findings
     folder = quarantine_folder(
-        home.quarantine, delivered.week, delivered.region, delivered.name, outcome.sha256
+        home.quarantine, delivered.week, delivered.region, delivered.name, outcome.sha256 or "unread"
     )
     reason = {
         "file": delivered.name,

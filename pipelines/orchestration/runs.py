@@ -82,6 +82,16 @@ class IngestReport:
     before_calendar: list[str] = field(default_factory=list)  # files of weeks before first_week
 
     @property
+    def exit_code(self) -> int:
+        """SPEC.md: 2 a stage failed; 1 a delivered file was rejected or not recognised (a name of no
+        dataset or region, a week outside the calendar, a hidden file, a link out of landing/); 0 all
+        loaded or unchanged."""
+        if any("FAILED" in line for line in self.downstream):
+            return 2
+        not_loaded = any(entry.status in ("rejected", "unrecognized") for entry in self.entries)
+        return 1 if not_loaded or self.runs.get("failed") or self.before_calendar else 0
+
+    @property
     def failed(self) -> bool:
         downstream_failed = any("FAILED" in line for line in self.downstream)
         return bool(self.runs.get("failed")) or downstream_failed or bool(self.before_calendar)

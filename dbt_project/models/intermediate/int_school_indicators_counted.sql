@@ -65,6 +65,7 @@ joined as (
         {{ flag('orgs.has_ejournal') }} as has_ejournal,
         {{ flag('orgs.has_verified_community') }} as has_verified_community,
         {{ flag('exchanges.successful_exchanges > 0') }} as region_exchanged,
+        {{ flag('exchanges.region_code is not null') }} as region_reported_exchanges,
         coalesce(people.gis_students, 0) as gis_students,
         coalesce(people.gis_teachers, 0) as gis_teachers,
         coalesce(people.gis_teachers_with_content, 0) as gis_teachers_with_content,
@@ -121,7 +122,7 @@ select
     has_verified_community as a9_numerator,
     1 as a9_denominator,
     region_exchanged as a10_numerator,
-    1 as a10_denominator,
+    region_reported_exchanges as a10_denominator, -- 0 without an exchange file: «нет данных», not 0 %
     teacher_chats as b1_numerator,
     chats as b1_denominator,
     lively_teacher_chats as b2_numerator,
