@@ -120,6 +120,7 @@ class RatingEdition(Strict):
     municipal_indicators: list[str]
     csv_delimiter: str = Field(min_length=1, max_length=1)
     csv_decimal: Literal[".", ","]
+    csv_decimals: int = Field(ge=0, le=15)
 
     @model_validator(mode="after")
     def _separators_differ(self) -> RatingEdition:
