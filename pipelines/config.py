@@ -93,6 +93,8 @@ class Gates(Strict):
     invalid_inn_tolerance: float = Field(ge=0, le=1)
     volume_min_previous_rows: int = Field(ge=1)
     data_docs_index_limit: int = Field(ge=1)
+    data_docs_host: str = "127.0.0.1"
+    data_docs_port: int = Field(default=8095, ge=1, le=65535)
 
 
 class Thresholds(Strict):
