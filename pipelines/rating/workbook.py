@@ -39,7 +39,8 @@ NUMBER_FORMATS: dict[Kind, str] = {
 GREEN = {"bg_color": "#C6EFCE", "font_color": "#006100"}
 RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 GREY = {"bg_color": "#EDEDED", "font_color": "#595959", "italic": True}
-MIN_WIDTH, MAX_WIDTH, HEADER_WORD_WIDTH = 6, 60, 18
+# Headers wrap at about a word: narrow columns keep the printed page (one page wide) readable.
+MIN_WIDTH, MAX_WIDTH, HEADER_WORD_WIDTH = 6, 60, 10
 
 
 def document_time(week: str) -> datetime:
@@ -137,10 +138,10 @@ def _colour_by_flags(sheet: Worksheet, table: Table, formats: _Formats) -> None:
 
 
 def _colour_rank_moves(sheet: Worksheet, table: Table, formats: _Formats) -> None:
-    """Green for places gained, red for places lost."""
+    """Green for places gained, red for places lost (a score moving by 0.004 is not coloured)."""
     first, last = HEADER_ROW + 1, HEADER_ROW + len(table.rows)
     for index, column in enumerate(table.columns):
-        if column.kind not in ("change", "score_change"):
+        if column.kind != "change":
             continue
         for criteria, fmt in ((">", formats.green), ("<", formats.red)):
             sheet.conditional_format(
