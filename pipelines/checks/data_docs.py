@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,10 @@ CDN_FILES = {
 }
 
 
+# GE's logo comes from its S3 bucket (with a tracking query): the site's own copy replaces it.
+GE_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/[\w.-]+\.png(\?[^\"')\s]*)?")
+
+
 def local_site(docs: Path) -> Path:
     """Where GE's file context (`{docs}/gx`, see gate.py) builds its default `local_site`."""
     return docs / "gx" / "uncommitted" / "data_docs" / "local_site"
@@ -87,6 +92,8 @@ def localise_page(page: Path, site: Path) -> bool:
     # Longest first: `vega-lite@5` must not be taken for a prefix match of another link.
     for url in sorted(CDN_FILES, key=len, reverse=True):
         changed = changed.replace(url, f"{vendor}/{CDN_FILES[url]}")
+    logo = os.path.relpath(site / "static" / "images" / "logo-long.png", page.parent)
+    changed = GE_LOGO.sub(logo, changed)
     if changed == text:
         return False
     page.write_text(changed, encoding="utf-8")
