@@ -26,7 +26,21 @@ DBT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 TITLES = {"Внедрение", "Активность чатов", "Цифровой профиль", "Качество данных", "Рейтинг регионов"}
 IDENTIFIER = re.compile(r"\b([a-z_][a-z0-9_]*)\b")
-SQL_WORDS = {"sum", "count", "distinct", "avg", "min", "max", "nullif", "case", "when", "then", "else", "end", "coalesce"}
+SQL_WORDS = {
+    "sum",
+    "count",
+    "distinct",
+    "avg",
+    "min",
+    "max",
+    "nullif",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "coalesce",
+}
 QUOTED = re.compile(r"'([^']*)'")  # string literals in a computed column are not column names
 
 
@@ -191,9 +205,8 @@ def test_filters_and_tables_show_names_not_codes(assets: bundle.Bundle) -> None:
         used |= set(params.get("all_columns", []))
         if params.get("x_axis"):
             used.add(params["x_axis"])
-        assert not used & {"indicator", "parent_id", "dataset", "status", "level", "data_status"}, (
-            f"chart «{chart['slice_name']}» shows codes {sorted(used & {'indicator', 'parent_id', 'dataset', 'status', 'level', 'data_status'})}"
-        )
+        codes = used & {"indicator", "parent_id", "dataset", "status", "level", "data_status"}
+        assert not codes, f"chart «{chart['slice_name']}» shows codes {sorted(codes)}"
 
 
 def test_a_click_never_reaches_the_tiles_and_a_region_click_narrows_the_tables(assets: bundle.Bundle) -> None:
@@ -206,7 +219,11 @@ def test_a_click_never_reaches_the_tiles_and_a_region_click_narrows_the_tables(a
     """
     for dashboard in assets.of_kind("dashboards").values():
         position = dashboard["position"]
-        ids = {k: n["meta"]["chartId"] for k, n in position.items() if isinstance(n, dict) and n.get("type") == "CHART"}
+        ids = {
+            k: n["meta"]["chartId"]
+            for k, n in position.items()
+            if isinstance(n, dict) and n.get("type") == "CHART"
+        }
         protected = {cid for key, cid in ids.items() if key.endswith(("_big", "_map", "_trend"))}
         config = dashboard["metadata"]["chart_configuration"]
         assert set(config) == {str(cid) for cid in ids.values()}, dashboard["dashboard_title"]
@@ -216,7 +233,10 @@ def test_a_click_never_reaches_the_tiles_and_a_region_click_narrows_the_tables(a
         for key, cid in ids.items():
             if key.endswith("_region_table"):
                 reach = set(ids.values()) - set(config[str(cid)]["crossFilters"]["scope"]["excluded"])
-                wanted = {ids[key.replace("_region_table", suffix)] for suffix in ("_municipality_table", "_school_table")}
+                wanted = {
+                    ids[key.replace("_region_table", suffix)]
+                    for suffix in ("_municipality_table", "_school_table")
+                }
                 assert wanted <= reach, dashboard["dashboard_title"]
 
 
@@ -237,7 +257,9 @@ def test_laggards_view_lists_units_below_target_worst_first(assets: bundle.Bundl
     assert colours == {("target_gap", "<"): "#E04355", ("target_gap", "≥"): "#5AC189"}
     dashboard = next(d for d in assets.of_kind("dashboards").values() if d["dashboard_title"] == "Внедрение")
     chooser = next(
-        f for f in dashboard["metadata"]["native_filter_configuration"] if f["name"] == "Показатель (отстающие)"
+        f
+        for f in dashboard["metadata"]["native_filter_configuration"]
+        if f["name"] == "Показатель (отстающие)"
     )
     assert chooser["targets"][0]["column"]["name"] == "indicator_name"
     assert not chooser["controlValues"]["multiSelect"]

@@ -72,7 +72,9 @@ def test_every_load_links_to_its_data_docs_page(demo_home: Path) -> None:
     server = f"http://{gates.data_docs_host}:{gates.data_docs_port}/"  # `edumon ui` serves the site there
     site = local_site(demo_home / "docs")
     entries = [e for e in load_log.read_entries(demo_home / "lake") if e.status == "loaded"]
-    pages = [site / e.report.removeprefix(server) for e in entries if e.report and e.report.startswith(server)]
+    pages = [
+        site / e.report.removeprefix(server) for e in entries if e.report and e.report.startswith(server)
+    ]
     assert entries and len(pages) == len(entries)
     missing = [p.name for p in pages if not p.exists()]
     assert not missing, missing
@@ -112,10 +114,10 @@ def test_data_docs_render_offline_and_open_over_http(demo_home: Path) -> None:
     try:
         page = next(p for p in pages if "validations" in p.parts)
         url = data_docs.http_url(page.as_uri(), site, "127.0.0.1", port)
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (a local http URL)
+        with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200 and b"vendor/css/bootstrap.min.css" in response.read()
         css = f"http://127.0.0.1:{port}/static/vendor/css/bootstrap.min.css"
-        with urllib.request.urlopen(css, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(css, timeout=10) as response:
             assert response.status == 200
     finally:
         server.shutdown()

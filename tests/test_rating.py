@@ -547,7 +547,9 @@ def _same(csv_cell: str, xlsx_value: Any) -> bool:
     value = _from_csv(csv_cell)
     if isinstance(value, float) and not isinstance(xlsx_value, str):
         # The CSV rounds to rating.edition.csv_decimals places: equal within half a unit of the last.
-        return value == pytest.approx(xlsx_value, rel=0, abs=0.5 * 10 ** -load_config().rating.edition.csv_decimals)
+        return value == pytest.approx(
+            xlsx_value, rel=0, abs=0.5 * 10 ** -load_config().rating.edition.csv_decimals
+        )
     return bool(value == xlsx_value)
 
 

@@ -25,29 +25,29 @@ ASSETS = Path(__file__).with_name("data_docs_assets")
 VENDOR = Path("static") / "vendor"
 
 # CDN link in GE's templates → the file under data_docs_assets/ that replaces it.
+BOOTSTRAP_TABLE = "https://unpkg.com/bootstrap-table@1.19"
+DATEPICKER = "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0"
 CDN_FILES = {
     "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "css/bootstrap.min.css",
     "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "js/bootstrap.min.js",
     "https://code.jquery.com/jquery-3.7.1.min.js": "js/jquery.min.js",
     "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "js/popper.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "css/bootstrap-table.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "js/bootstrap-table.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": (
+    f"{BOOTSTRAP_TABLE}.1/dist/bootstrap-table.min.css": "css/bootstrap-table.min.css",
+    f"{BOOTSTRAP_TABLE}.1/dist/bootstrap-table.min.js": "js/bootstrap-table.min.js",
+    f"{BOOTSTRAP_TABLE}.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": (
         "css/bootstrap-table-filter-control.min.css"
     ),
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
+    f"{BOOTSTRAP_TABLE}.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
         "css/bootstrap-table-filter-control.min.css"
     ),
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
+    f"{BOOTSTRAP_TABLE}.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
         "js/bootstrap-table-filter-control.min.js"
     ),
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": (
-        "css/bootstrap-datepicker.min.css"
+    f"{DATEPICKER}/css/bootstrap-datepicker.min.css": "css/bootstrap-datepicker.min.css",
+    f"{DATEPICKER}/js/bootstrap-datepicker.min.js": "js/bootstrap-datepicker.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": (
+        "css/fontawesome-all.min.css"
     ),
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": (
-        "js/bootstrap-datepicker.min.js"
-    ),
-    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "css/fontawesome-all.min.css",
     "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": (
         "css/bootstrap-prefers-dark.css"
     ),
@@ -58,7 +58,9 @@ CDN_FILES = {
 
 
 # GE's logo comes from its S3 bucket (with a tracking query): the site's own copy replaces it.
-GE_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/[\w.-]+\.png(\?[^\"')\s]*)?")
+GE_LOGO = re.compile(
+    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/[\w.-]+\.png(\?[^\"')\s]*)?"
+)
 
 
 def local_site(docs: Path) -> Path:
@@ -117,7 +119,7 @@ def http_url(file_url: str, site: Path, host: str, port: int) -> str:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:
         """Requests are not worth a console line each."""
 
 

@@ -57,18 +57,24 @@ def role_for(region: str | None, regions: list[str]) -> str:
 
 
 def _role_id(client: SupersetClient, name: str) -> int:
-    for role in api.list_all(client, "security/roles/", filters=[{"col": "name", "opr": "eq", "value": name}]):
+    for role in api.list_all(
+        client, "security/roles/", filters=[{"col": "name", "opr": "eq", "value": name}]
+    ):
         if role["name"] == name:
             return int(role["id"])
     raise UserError(f"Superset has no role «{name}»: run `edumon superset sync` first")
 
 
 def _user_id(client: SupersetClient, username: str) -> int | None:
-    rows = api.list_all(client, "security/users/", filters=[{"col": "username", "opr": "eq", "value": username}])
+    rows = api.list_all(
+        client, "security/users/", filters=[{"col": "username", "opr": "eq", "value": username}]
+    )
     return next((int(row["id"]) for row in rows if row.get("username") == username), None)
 
 
-def add_user(client: SupersetClient, username: str, password: str, role: str, email: str | None = None) -> Account:
+def add_user(
+    client: SupersetClient, username: str, password: str, role: str, email: str | None = None
+) -> Account:
     """Create the user with only `role`, or give an existing user only that role and the password."""
     role_id = _role_id(client, role)
     body = {

@@ -5,8 +5,9 @@ header row that stays frozen with an autofilter, numbers stored as numbers with 
 formats, «нет данных» greyed, and green / red conditional colours from the «цель достигнута»
 columns (colour means the target is met or not; nothing is coloured by small score differences).
 Printed, a sheet is landscape A4 fitted to the page width, its header rows repeat on every page
-and the page header carries the title and the data date. The bytes are deterministic: the document date is fixed (the Monday 06:00 Moscow issue
-time of the week) and xlsxwriter's in-memory mode stamps every ZIP member 1980-01-01.
+and the page header carries the title and the data date. The bytes are deterministic: the document
+date is fixed (the Monday 06:00 Moscow issue time of the week) and xlsxwriter's in-memory mode
+stamps every ZIP member 1980-01-01.
 """
 
 from __future__ import annotations
