@@ -213,7 +213,7 @@ def publish_data_docs(docs: Path, validation_ids: list[Any]) -> None:
     suites = {v.expectation_suite_identifier.name: v.expectation_suite_identifier for v in validation_ids}
     started = time.time() - 1  # file times have coarse resolution on some file systems
     context.build_data_docs(resource_identifiers=[*validation_ids, *suites.values()])
-    for site in context.get_docs_sites_urls():
+    for site in context.get_docs_sites_urls(only_if_exists=False):
         data_docs.localise_site(data_docs.site_root(site["site_url"]), started)
 
 
@@ -265,7 +265,7 @@ def _report_url(context: Any, identifier: Any) -> str | None:
     from pipelines.config import load_config
 
     page = context.get_docs_sites_urls(resource_identifier=identifier, only_if_exists=False)
-    index = context.get_docs_sites_urls()
+    index = context.get_docs_sites_urls(only_if_exists=False)  # the first batch has no index yet
     if not page or not index:
         return None
     gates = load_config().gates
