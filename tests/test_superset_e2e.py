@@ -302,7 +302,7 @@ CLICK_SCRIPT = """
 (() => {
   const slice = Array.from(document.querySelectorAll('.chart-slice'))
     .find(s => s.getAttribute('data-test-chart-name') === CHART);
-  const cell = slice && Array.from(slice.querySelectorAll('th, td')).find(c => MATCH(c.innerText.trim()));
+  const cell = slice && Array.from(slice.querySelectorAll("th, td")).find(c => (MATCH)(c.innerText.trim()));
   if (!cell) { return false; }
   cell.click();
   return true;
