@@ -453,7 +453,8 @@ def test_a_region_click_drills_down_and_no_click_empties_the_tiles(superset_home
         for name, text in tiles_before.items():
             assert texts[name] == text, f"the tile «{name}» changed after a click in the region table"
         assert _click(page, "Образовательные организации: показатели", "t => t.startsWith('A2 ')")
-        page.wait_for(f"document.querySelectorAll('{browser.LOADING_SELECTORS}').length === 0", 60, "charts")
+        idle = f"document.querySelectorAll({json.dumps(browser.LOADING_SELECTORS)}).length === 0"
+        page.wait_for(idle, 60, "the charts to reload after the header click")
         page.screenshot(SCREENSHOTS / "drill-header.png")
         for name, text in _chart_texts(page).items():
             assert "Нет данных" not in text and "No results" not in text, (
