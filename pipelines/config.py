@@ -122,6 +122,8 @@ class Gates(Strict):
     invalid_inn_tolerance: float = Field(ge=0, le=1)
     volume_min_previous_rows: int = Field(ge=1)
     data_docs_index_limit: int = Field(ge=1)
+    data_docs_host: str = "127.0.0.1"
+    data_docs_port: int = Field(default=8095, ge=1, le=65535)
 
 
 class IngestLimits(Strict):
@@ -167,6 +169,7 @@ class RatingEdition(Strict):
     municipal_indicators: list[str]
     csv_delimiter: str = Field(min_length=1, max_length=1)
     csv_decimal: Literal[".", ","]
+    csv_decimals: int = Field(ge=0, le=15)
 
     @model_validator(mode="after")
     def _separators_differ(self) -> RatingEdition:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.checks.suites import stale_suites, write_suites
-from pipelines.config import home_dir
+from pipelines.config import home_dir, load_config
 from pipelines.home import Home
 from pipelines.orchestration.delivery import deliver
 from pipelines.orchestration.instance import prepare_instance
@@ -66,7 +66,27 @@ def _ui(args: argparse.Namespace) -> int:
     prepare_instance(home_root)
     command = ["dagster", "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    return subprocess.call(command, env=os.environ.copy())
+    docs = _serve_data_docs(home_root)
+    try:
+        return subprocess.call(command, env=os.environ.copy())
+    finally:
+        if docs is not None:
+            docs.shutdown()
+
+
+def _serve_data_docs(home_root: Path) -> Any:
+    """The Data Docs site over http while the UI runs: the asset checks' «data_docs» links open."""
+    from pipelines.checks import data_docs
+
+    gates = load_config().gates
+    site = data_docs.local_site(home_root / load_config().paths.data_docs)
+    try:
+        server = data_docs.serve(site, gates.data_docs_host, gates.data_docs_port)
+    except OSError as error:  # the port is taken: the UI still starts, the links will not open
+        print(f"Data Docs not served on port {gates.data_docs_port} ({error}): set gates.data_docs_port")
+        return None
+    print(f"Data Docs on http://{gates.data_docs_host}:{gates.data_docs_port}/index.html")
+    return server
 
 
 def _expectations(args: argparse.Namespace) -> int:

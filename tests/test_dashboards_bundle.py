@@ -27,7 +27,22 @@ DBT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 TITLES = {"Внедрение", "Активность чатов", "Цифровой профиль", "Качество данных", "Рейтинг регионов"}
 IDENTIFIER = re.compile(r"\b([a-z_][a-z0-9_]*)\b")
-SQL_WORDS = {"sum", "count", "distinct", "avg", "min", "max", "nullif"}
+SQL_WORDS = {
+    "sum",
+    "count",
+    "distinct",
+    "avg",
+    "min",
+    "max",
+    "nullif",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "coalesce",
+}
+QUOTED = re.compile(r"'([^']*)'")  # string literals in a computed column are not column names
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +116,15 @@ def test_every_dashboard_chart_dataset_and_column_exists_in_the_dbt_manifest(
         if model not in manifest_columns:
             problems.append(f"dataset {model}: no dbt model of that name")
             continue
-        for column in bundle.dataset_columns(dataset):
-            if column not in manifest_columns[model]:
+        for item in dataset.get("columns", []):
+            column, expression = str(item["column_name"]), item.get("expression")
+            if expression:  # a column computed from the mart's own columns
+                used = set(IDENTIFIER.findall(QUOTED.sub("", expression.lower()))) - SQL_WORDS
+                problems += [
+                    f"dataset {model}: column {column} uses unknown column {c}"
+                    for c in used - manifest_columns[model]
+                ]
+            elif column not in manifest_columns[model]:
                 problems.append(f"dataset {model}: column {column} is not in the dbt model")
         for metric in dataset.get("metrics", []):
             used = set(IDENTIFIER.findall(metric["expression"].lower())) - SQL_WORDS
@@ -159,10 +181,89 @@ def test_every_chart_is_on_a_dashboard_and_dashboards_filter_by_week_region_muni
             if isinstance(n, dict) and n.get("type") == "CHART"
         }
         names = {f["name"] for f in dashboard["metadata"]["native_filter_configuration"]}
-        assert {"Неделя", "Регион"} <= names, dashboard["dashboard_title"]
-        if dashboard["dashboard_title"] != "Качество данных":
-            assert "Муниципалитет (ОКТМО)" in names, dashboard["dashboard_title"]
+        assert {"Неделя", "Регион", "Муниципалитет"} <= names, dashboard["dashboard_title"]
     assert placed == assets.uuids("charts")
+
+
+def test_filters_and_tables_show_names_not_codes(assets: bundle.Bundle) -> None:
+    """The region and municipality filters list names (region_name, municipality_name; the
+    municipality one cascades from the region), and every indicator table or trend reads the
+    indicator's name beside its code (indicator_name), not A1 … A10 alone.
+
+    Matters because an analyst knows «Сергокалинский район», not ОКТМО 82646000. On failure: point
+    the filter or chart at the name column (dbt marts carry them, see mart_indicators.yml).
+    """
+    for dashboard in assets.of_kind("dashboards").values():
+        title = dashboard["dashboard_title"]
+        filters = {f["name"]: f for f in dashboard["metadata"]["native_filter_configuration"]}
+        assert filters["Регион"]["targets"][0]["column"]["name"] == "region_name", title
+        municipality = filters["Муниципалитет"]
+        assert municipality["targets"][0]["column"]["name"] == "municipality_name", title
+        assert municipality["cascadeParentIds"] == ["NATIVE_FILTER-region"], title
+    for chart in assets.of_kind("charts").values():
+        params = chart["params"]
+        used = {*params.get("groupbyRows", []), *params.get("groupbyColumns", []), *params.get("groupby", [])}
+        used |= set(params.get("all_columns", []))
+        if params.get("x_axis"):
+            used.add(params["x_axis"])
+        codes = used & {"indicator", "parent_id", "dataset", "status", "level", "data_status"}
+        assert not codes, f"chart «{chart['slice_name']}» shows codes {sorted(codes)}"
+
+
+def test_a_click_never_reaches_the_tiles_and_a_region_click_narrows_the_tables(assets: bundle.Bundle) -> None:
+    """Cross-filters are scoped per chart: a click in the region table reaches the municipality and
+    school tables, a click anywhere else reaches at most the tables below it, and no click ever
+    reaches a big-number tile, a map or a trend (a click used to leave them «Нет данных»).
+
+    On failure: see chart_configuration in the dashboard YAML (crossFilters.scope.excluded holds the
+    chart ids a click must not reach).
+    """
+    for dashboard in assets.of_kind("dashboards").values():
+        position = dashboard["position"]
+        ids = {
+            k: n["meta"]["chartId"]
+            for k, n in position.items()
+            if isinstance(n, dict) and n.get("type") == "CHART"
+        }
+        protected = {cid for key, cid in ids.items() if key.endswith(("_big", "_map", "_trend"))}
+        config = dashboard["metadata"]["chart_configuration"]
+        assert set(config) == {str(cid) for cid in ids.values()}, dashboard["dashboard_title"]
+        for cid, item in config.items():
+            excluded = set(item["crossFilters"]["scope"]["excluded"])
+            assert protected <= excluded, f"«{dashboard['dashboard_title']}»: chart {cid} reaches a tile"
+        for key, cid in ids.items():
+            if key.endswith("_region_table"):
+                reach = set(ids.values()) - set(config[str(cid)]["crossFilters"]["scope"]["excluded"])
+                wanted = {
+                    ids[key.replace("_region_table", suffix)]
+                    for suffix in ("_municipality_table", "_school_table")
+                }
+                assert wanted <= reach, dashboard["dashboard_title"]
+
+
+def test_laggards_view_lists_units_below_target_worst_first(assets: bundle.Bundle) -> None:
+    """«Отстающие»: schools and municipalities of the indicator chosen in its own filter, ordered by
+    value ascending (worst first), the gap to the target coloured red below and green at or above.
+
+    Matters because finding laggards is the analyst's first task (seed 003 lists schools under
+    50 %). On failure: see charts/adoption_laggards_*.yaml and the «Показатель (отстающие)» filter.
+    """
+    chart = next(c for c in assets.of_kind("charts").values() if c["slice_name"].startswith("Отстающие"))
+    params = chart["params"]
+    assert json.loads(params["order_by_cols"][0]) == ["value", True]
+    assert {"unit_name", "value", "target", "target_gap", "meets_target_name"} <= set(params["all_columns"])
+    levels = next(f for f in params["adhoc_filters"] if f["subject"] == "level")
+    assert set(levels["comparator"]) == {"school", "municipality"}
+    colours = {(r["column"], r["operator"]): r["colorScheme"] for r in params["conditional_formatting"]}
+    assert colours == {("target_gap", "<"): "#E04355", ("target_gap", "≥"): "#5AC189"}
+    dashboard = next(d for d in assets.of_kind("dashboards").values() if d["dashboard_title"] == "Внедрение")
+    chooser = next(
+        f
+        for f in dashboard["metadata"]["native_filter_configuration"]
+        if f["name"] == "Показатель (отстающие)"
+    )
+    assert chooser["targets"][0]["column"]["name"] == "indicator_name"
+    assert not chooser["controlValues"]["multiSelect"]
 
 
 def test_rendering_fills_every_placeholder_and_zips_under_one_root(

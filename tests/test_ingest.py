@@ -64,13 +64,17 @@ def test_every_load_links_to_its_data_docs_page(demo_home: Path) -> None:
     Dagster asset check; pages are built once per ingest step (an index per file read every stored
     result, quadratic over a year). Resolve: publish_data_docs in pipelines/checks/gate.py, called
     by the ingest asset in pipelines/ingest/assets.py."""
-    from urllib.parse import unquote, urlparse
-
+    from pipelines.checks.data_docs import local_site
     from pipelines.checks.gate import _context
     from pipelines.config import load_config
 
+    gates = load_config().gates
+    server = f"http://{gates.data_docs_host}:{gates.data_docs_port}/"  # `edumon ui` serves the site there
+    site = local_site(demo_home / "docs")
     entries = [e for e in load_log.read_entries(demo_home / "lake") if e.status == "loaded"]
-    pages = [Path(unquote(urlparse(e.report).path)) for e in entries if e.report]
+    pages = [
+        site / e.report.removeprefix(server) for e in entries if e.report and e.report.startswith(server)
+    ]
     assert entries and len(pages) == len(entries)
     missing = [p.name for p in pages if not p.exists()]
     assert not missing, missing
@@ -78,6 +82,45 @@ def test_every_load_links_to_its_data_docs_page(demo_home: Path) -> None:
     sites = _context(str(demo_home / "docs")).variables.data_docs_sites
     limits = {site["site_index_builder"]["validation_results_limit"] for site in sites.values()}
     assert limits == {load_config().gates.data_docs_index_limit}
+
+
+def test_data_docs_render_offline_and_open_over_http(demo_home: Path) -> None:
+    """Every Data Docs page loads its styles and scripts from the site itself (no CDN link left, each
+    linked file present), and the site answers over http as `edumon ui` serves it, so the asset
+    check's link opens. Matters: offline, GE's CDN links render blank pages; a file:// link from the
+    Dagster UI does not open. Resolve: pipelines/checks/data_docs.py (CDN_FILES lists each link GE's
+    templates use; a GE upgrade may add one: vendor it from npm into data_docs_assets/)."""
+    import re
+    import socket
+    import urllib.request
+
+    from pipelines.checks import data_docs
+
+    site = data_docs.local_site(demo_home / "docs")
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    linked = re.compile(r'(?:href|src)="([^"#]+\.(?:css|js))"')
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        remote = [url for url in data_docs.CDN_FILES if url in text]
+        assert not remote, f"{page.relative_to(site)} still links {remote}"
+        for ref in linked.findall(text):
+            assert not ref.startswith("http"), f"{page.relative_to(site)} links {ref}"
+            assert (page.parent / ref).resolve().is_file(), f"{page.relative_to(site)}: {ref} is missing"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = data_docs.serve(site, "127.0.0.1", port)
+    try:
+        page = next(p for p in pages if "validations" in p.parts)
+        url = data_docs.http_url(page.as_uri(), site, "127.0.0.1", port)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200 and b"vendor/css/bootstrap.min.css" in response.read()
+        css = f"http://127.0.0.1:{port}/static/vendor/css/bootstrap.min.css"
+        with urllib.request.urlopen(css, timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.shutdown()
 
 
 def test_runs_are_recorded_in_the_home_instance(demo_home: Path) -> None:

@@ -467,7 +467,8 @@ def test_workbook_layout_is_what_an_official_expects(issued: Path) -> None:
     rules = [rule for cf in main.conditional_formatting for rule in cf.rules]
     formulas = " ".join(f for rule in rules for f in rule.formula)
     assert '="да"' in formulas and '="нет"' in formulas
-    assert {"expression", "colorScale", "cellIs"} <= {rule.type for rule in rules}
+    assert {"expression", "cellIs"} <= {rule.type for rule in rules}
+    assert "colorScale" not in {rule.type for rule in rules}, "colours follow the target, not score gaps"
     fills = {rule.dxf.fill.bgColor.rgb for rule in rules if rule.dxf and rule.dxf.fill}
     assert {"FFC6EFCE", "FFFFC7CE"} <= fills  # green and red
     indicator_header, indicator_rows = sheet_rows(book[INDICATORS])
@@ -477,6 +478,45 @@ def test_workbook_layout_is_what_an_official_expects(issued: Path) -> None:
         for i, row in enumerate(indicator_rows)
     }
     assert formats["A1"] == "0.0%" and formats["B1"] == "#,##0"
+
+
+def test_workbook_prints_as_an_official_prints_it(issued: Path) -> None:
+    """Every sheet prints landscape A4, fitted to one page wide, with the title and header rows
+    repeated on each page, the title and the data date in the page header, the edition and page
+    numbers in the footer, and no internal words (serving.duckdb, sha256) anywhere a reader looks.
+
+    Matters because the ministry prints the file: portrait pages four columns wide are unreadable.
+    On failure: see workbook.py::_print_setup (xlsxwriter's set_landscape, fit_to_pages, repeat_rows).
+    """
+    book = openpyxl.load_workbook(outbox_file(issued, "xlsx"))
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape" and str(setup.paperSize) == "9", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        # OOXML defaults fitToWidth to 1, which xlsxwriter then leaves out
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), sheet.title
+        assert sheet.print_title_rows == f"$1:${HEADER_ROW}", sheet.title  # title to column headers
+        header = sheet.oddHeader
+        assert WEEK in (header.left.text or "") and "22.11.2026" in (header.right.text or ""), sheet.title
+        assert "Выпуск v1" in (sheet.oddFooter.left.text or "") and "&P" in (sheet.oddFooter.right.text or "")
+        for row in sheet.iter_rows(min_row=1, max_row=2, values_only=True):
+            text = " ".join(str(cell) for cell in row if cell)
+            assert "serving" not in text and "sha256" not in text and "снимок" not in text, text
+    assert "по состоянию на 22.11.2026" in str(book[MAIN]["A2"].value)
+
+
+def test_csv_numbers_carry_no_float_noise(issued: Path) -> None:
+    """Every number in the CSV has at most rating.edition.csv_decimals decimals (0,873016, never
+    0,8730158730158730) and whole numbers have none. On failure see flat.py::csv_text."""
+    decimals = load_config().rating.edition.csv_decimals
+    numbers = 0
+    for row in _csv_rows(outbox_file(issued, "csv"))[1:]:
+        for cell in row:
+            if isinstance(_from_csv(cell), float):
+                numbers += 1
+                fraction = cell.split(",")[1] if "," in cell else ""
+                assert len(fraction) <= decimals and not cell.endswith(",0"), cell
+    assert numbers > 0
 
 
 def column_width(sheet: Worksheet, column: int) -> float:
@@ -506,7 +546,10 @@ def _from_csv(cell: str) -> Any:
 def _same(csv_cell: str, xlsx_value: Any) -> bool:
     value = _from_csv(csv_cell)
     if isinstance(value, float) and not isinstance(xlsx_value, str):
-        return value == pytest.approx(xlsx_value, rel=1e-15, abs=0)
+        # The CSV rounds to rating.edition.csv_decimals places: equal within half a unit of the last.
+        return value == pytest.approx(
+            xlsx_value, rel=0, abs=0.5 * 10 ** -load_config().rating.edition.csv_decimals
+        )
     return bool(value == xlsx_value)
 
 

@@ -8,8 +8,10 @@ time); starting and importing takes about a minute. Screenshots go to artifacts/
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -87,7 +89,9 @@ def expected_rows(
     """What a chart's query must return, computed by DuckDB on the serving file itself."""
     query = bundle.query_object(chart["viz_type"], chart["params"])
     metric_sql = {m["metric_name"]: m["expression"] for m in dataset["metrics"]}
-    select = [f'"{c}"' for c in query["columns"]] + [metric_sql[m] for m in query["metrics"]]
+    computed = {c["column_name"]: c["expression"] for c in dataset["columns"] if c.get("expression")}
+    column_sql = {c: f"({computed[c]})" if c in computed else f'"{c}"' for c in query["columns"]}
+    select = list(column_sql.values()) + [metric_sql[m] for m in query["metrics"]]
     conditions = [where] if where else []
     for item in query["filters"]:
         values = item["val"] if isinstance(item["val"], list) else [item["val"]]
@@ -97,7 +101,7 @@ def expected_rows(
     if conditions:
         sql += " where " + " and ".join(conditions)
     if query["metrics"] and query["columns"]:
-        sql += " group by " + ", ".join(f'"{c}"' for c in query["columns"])
+        sql += " group by " + ", ".join(column_sql[c] for c in query["columns"])
     with duckdb.connect(str(serving), read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
@@ -288,3 +292,178 @@ def _no_proxy_for_localhost() -> Iterator[None]:
         os.environ.pop("NO_PROXY", None)
     else:
         os.environ["NO_PROXY"] = previous
+
+
+# --- what an analyst reads and clicks ---------------------------------------------------------
+
+CHART_TEXT_SCRIPT = """
+Array.from(document.querySelectorAll('.chart-slice')).map(s => ({
+  name: s.getAttribute('data-test-chart-name') || '',
+  text: (s.innerText || '').replace(/\\s+/g, ' ').trim()}))
+"""
+CLICK_SCRIPT = """
+(() => {
+  const slice = Array.from(document.querySelectorAll('.chart-slice'))
+    .find(s => s.getAttribute('data-test-chart-name') === CHART);
+  const cell = slice && Array.from(slice.querySelectorAll("th, td")).find(c => (MATCH)(c.innerText.trim()));
+  if (!cell) { return false; }
+  cell.click();
+  return true;
+})()
+"""
+CODES_SHOWN = ("loaded", "rejected", "municipality", "school", "no_data", "N/A")
+
+
+def _chart_texts(page: Any) -> dict[str, str]:
+    return {item["name"]: item["text"] for item in page.evaluate(CHART_TEXT_SCRIPT)}
+
+
+def _click(page: Any, chart: str, match_js: str) -> bool:
+    script = CLICK_SCRIPT.replace("CHART", json.dumps(chart)).replace("MATCH", match_js)
+    return bool(page.evaluate(script))
+
+
+def _filter_options(admin: Any, dashboard_slug: str, name: str) -> list[str]:
+    """The values a native filter lists: the distinct values of its target column (as Superset's
+    filter asks for them, with the filter's own adhoc filters)."""
+    dashboard = next(
+        d for d in bundle.load_bundle().of_kind("dashboards").values() if d["slug"] == dashboard_slug
+    )
+    native = next(f for f in dashboard["metadata"]["native_filter_configuration"] if f["name"] == name)
+    target = native["targets"][0]
+    dataset = bundle.load_bundle().datasets_by_uuid()[target["datasetUuid"]]
+    ids = {
+        row["table_name"]: row["id"] for row in api.list_all(admin, "dataset/", columns=["id", "table_name"])
+    }
+    column = target["column"]["name"]
+    query = {
+        "columns": [column],
+        "metrics": [],
+        "filters": bundle.query_filters({"adhoc_filters": native["adhoc_filters"]}),
+        "row_limit": 1000,
+        "orderby": [[column, True]],
+    }
+    body = {
+        "datasource": {"id": ids[dataset["table_name"]], "type": "table"},
+        "queries": [query],
+        "result_format": "json",
+        "result_type": "full",
+    }
+    result = api.send_json(admin, "POST", "chart/data", body)
+    return sorted({str(row[column]) for row in result["result"][0]["data"] if row[column] is not None})
+
+
+def test_the_login_page_and_the_dashboards_are_in_russian(superset_home: Path, admin: Any) -> None:
+    """The login page a visitor sees before logging in is Russian (Вход, Имя пользователя), charts
+    show Russian names for levels, statuses and datasets and «—» for an empty reason (never
+    `loaded`, `municipality` or N/A), indicator columns read their names beside the codes, and
+    shares use the decimal comma.
+
+    Matters because the analysts read Russian only. On failure: open the screenshots named in the
+    message; the login page needs the Public role's `can_language_pack` (api.allow_login_page_translation),
+    the values the label columns of the marts (ref_labels.csv) and superset_config.py's D3_FORMAT.
+    """
+    runtime = environment.saved_runtime(superset_home)
+    admin = deploy.admin_login(superset_home)
+    user, password = admin.user, admin.password
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with browser.open_page() as page:
+        page.navigate(f"{runtime.url}/login/")
+        page.wait_for("document.body.innerText.includes('Имя пользователя')", 60, "the Russian login form")
+        page.screenshot(SCREENSHOTS / "login.png")
+        text = page.evaluate("document.body.innerText")
+        assert "Вход" in text and "Sign in" not in text and "Username" not in text, text[:300]
+        browser.log_in(page, runtime.url, user, password)
+        for slug in ("vnedrenie", "kachestvo-dannyh"):
+            url = f"{runtime.url}/superset/dashboard/{slug}/?standalone=1"
+            browser.screenshot_dashboard(page, url, SCREENSHOTS / f"{slug}-ru.png", expected_charts=5)
+            texts = _chart_texts(page)
+            for name, shown in texts.items():
+                for code in CODES_SHOWN:
+                    assert f" {code} " not in f" {shown} ", f"«{name}» shows {code!r}; see {slug}-ru.png"
+            if slug == "vnedrenie":
+                regions = texts["Регионы: показатели"]
+                assert "A1 Подключение ОО к ИКОП «Сферум»" in regions, regions[:300]
+                assert re.search(r"\d,\d%", regions), f"no decimal comma in {regions[:300]}"
+            else:
+                assert "загружен" in texts["Журнал загрузок и причины отклонения"]
+
+
+def test_filters_list_names_and_municipalities_follow_the_region(superset_home: Path, admin: Any) -> None:
+    """The «Регион» filter lists region names (no ISO codes) and «Муниципалитет» lists municipality
+    names of the region chosen (it cascades from «Регион»), not ОКТМО codes.
+
+    On failure: see the native_filter_configuration of the dashboard YAML and the name columns of
+    mart_indicators (region_name, municipality_name).
+    """
+    regions = _filter_options(admin, "vnedrenie", "Регион")
+    municipalities = _filter_options(admin, "vnedrenie", "Муниципалитет")
+    serving = superset_home / "serving.duckdb"
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        names = {row[0] for row in connection.execute("select region_name from ref_regions").fetchall()}
+        oktmo = {
+            r[0]
+            for r in connection.execute(
+                "select unit_id from mart_indicators where level = 'municipality'"
+            ).fetchall()
+        }
+    assert regions and set(regions) <= names
+    assert municipalities and not set(municipalities) & oktmo
+    assert not any(re.fullmatch(r"\d{8,11}", m) for m in municipalities), municipalities[:5]
+
+
+def test_a_region_click_drills_down_and_no_click_empties_the_tiles(superset_home: Path, admin: Any) -> None:
+    """In «Внедрение»: a click on a region in «Регионы: показатели» leaves only that region in the
+    municipality and school tables; the tiles keep their numbers; a click on a column header of the
+    school table empties no chart; the laggards table is there with its values.
+
+    Matters because a cross-filter that leaves «Нет данных» made the drill useless. On failure:
+    open drill-*.png; see chart_configuration (cross-filter scopes) in the dashboard YAML.
+    """
+    runtime = environment.saved_runtime(superset_home)
+    admin = deploy.admin_login(superset_home)
+    user, password = admin.user, admin.password
+    serving = superset_home / "serving.duckdb"
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        region, other = (
+            r[0]
+            for r in connection.execute(
+                "select region_name from mart_indicators where level = 'region' and region_name is not null "
+                "group by region_name order by region_name limit 2"
+            ).fetchall()
+        )
+    url = f"{runtime.url}/superset/dashboard/vnedrenie/?standalone=1"
+    with browser.open_page() as page:
+        browser.log_in(page, runtime.url, user, password)
+        browser.screenshot_dashboard(page, url, SCREENSHOTS / "drill-before.png", expected_charts=5)
+        tiles = {
+            c["slice_name"]
+            for c in bundle.load_bundle().of_kind("charts").values()
+            if c["viz_type"] == "big_number_total"
+        }
+        tiles_before = {n: t for n, t in _chart_texts(page).items() if n in tiles}
+        assert tiles_before
+        assert _click(page, "Регионы: показатели", f"t => t === {json.dumps(region)}")
+        municipality_table = "Муниципалитеты: показатели"
+        page.wait_for(
+            "Array.from(document.querySelectorAll('.chart-slice'))"
+            f".some(s => s.getAttribute('data-test-chart-name') === {json.dumps(municipality_table)}"
+            f" && !s.innerText.includes({json.dumps(other)}))",
+            60,
+            "the municipality table to narrow to the clicked region",
+        )
+        page.screenshot(SCREENSHOTS / "drill-region.png")
+        texts = _chart_texts(page)
+        assert region in texts[municipality_table] and other not in texts[municipality_table]
+        for name, text in tiles_before.items():
+            assert texts[name] == text, f"the tile «{name}» changed after a click in the region table"
+        assert _click(page, "Образовательные организации: показатели", "t => t.startsWith('A2 ')")
+        idle = f"document.querySelectorAll({json.dumps(browser.LOADING_SELECTORS)}).length === 0"
+        page.wait_for(idle, 60, "the charts to reload after the header click")
+        page.screenshot(SCREENSHOTS / "drill-header.png")
+        for name, text in _chart_texts(page).items():
+            assert "Нет данных" not in text and "No results" not in text, (
+                f"«{name}» emptied by a header click"
+            )
+        laggards = _chart_texts(page)["Отстающие: ОО и муниципалитеты по показателю"]
+        assert "ниже цели" in laggards or "цель достигнута" in laggards, laggards[:300]

@@ -204,9 +204,16 @@ def publish_data_docs(docs: Path, validation_ids: list[Any]) -> None:
     """Build the Data Docs pages of a batch's validations, their suites' pages and the index, once."""
     if not validation_ids:
         return
+    import time
+
+    from pipelines.checks import data_docs
+
     context = _context(str(docs))
     suites = {v.expectation_suite_identifier.name: v.expectation_suite_identifier for v in validation_ids}
+    started = time.time() - 1  # file times have coarse resolution on some file systems
     context.build_data_docs(resource_identifiers=[*validation_ids, *suites.values()])
+    for site in context.get_docs_sites_urls(only_if_exists=False):
+        data_docs.localise_site(data_docs.site_root(site["site_url"]), started)
 
 
 def _finding(item: Any) -> Finding:
@@ -254,6 +261,15 @@ def _describe(kind: str, rule: str, kwargs: dict[str, Any], result: dict[str, An
 
 
 def _report_url(context: Any, identifier: Any) -> str | None:
-    """The Data Docs page of a stored validation result (built after the batch: publish_data_docs)."""
-    sites = context.get_docs_sites_urls(resource_identifier=identifier, only_if_exists=False)
-    return sites[0]["site_url"] if sites else None
+    """The Data Docs page of a stored validation result (built after the batch: publish_data_docs),
+    at the docs server `edumon ui` starts: a browser does not open `file://` links from the UI."""
+    from pipelines.checks import data_docs
+    from pipelines.config import load_config
+
+    page = context.get_docs_sites_urls(resource_identifier=identifier, only_if_exists=False)
+    index = context.get_docs_sites_urls(only_if_exists=False)  # the first batch has no index yet
+    if not page or not index:
+        return None
+    gates = load_config().gates
+    site = data_docs.site_root(index[0]["site_url"])
+    return data_docs.http_url(page[0]["site_url"], site, gates.data_docs_host, gates.data_docs_port)

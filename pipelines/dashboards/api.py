@@ -194,10 +194,29 @@ def upsert_rls_rule(client: SupersetClient, body: dict[str, Any]) -> int:
     return int(send_json(client, "POST", "rowlevelsecurity/", body)["id"])
 
 
+def permission_id(client: SupersetClient, permission: str, view: str) -> int:
+    for item in list_all(client, "security/permissions-resources/"):
+        if item["permission"]["name"] == permission and item["view_menu"]["name"] == view:
+            return int(item["id"])
+    raise LookupError(f"Superset has no permission {permission} on {view}")
+
+
+def allow_login_page_translation(client: SupersetClient, public_role: str = "Public") -> None:
+    """The login page is drawn before anyone logs in: without this one permission for anonymous
+    visitors it cannot load the Russian language pack and shows English."""
+    role_id = ensure_role(client, public_role)
+    wanted = permission_id(client, "can_language_pack", "Superset")
+    current = set(role_permission_ids(client, role_id))
+    if wanted not in current:
+        body = {"permission_view_menu_ids": sorted(current | {wanted})}
+        send_json(client, "POST", f"security/roles/{role_id}/permissions", body)
+
+
 def apply_security(
     client: SupersetClient, regions: Iterable[str], database_name: str, rule: RegionalRule
 ) -> dict[str, int]:
     """Create or update the ministry and regional roles and each region's RLS rule (idempotent)."""
+    allow_login_page_translation(client)
     databases = list_all(client, "database/", columns=["id", "database_name"])
     database_id = next(int(d["id"]) for d in databases if d["database_name"] == database_name)
     base_id = ensure_role(client, rule.base_role)

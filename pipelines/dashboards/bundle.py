@@ -144,6 +144,12 @@ def query_shape(viz_type: str, params: Mapping[str, Any]) -> tuple[list[str], li
             list(params["metrics"]),
             [[params["x_axis"], True]],
         )
+    if viz_type == "echarts_timeseries_bar":  # categorical x axis (municipalities), bars by the metric
+        return (
+            [params["x_axis"], *params.get("groupby", [])],
+            list(params["metrics"]),
+            [[params["metrics"][0], False]],
+        )
     if viz_type == "pivot_table_v2":
         columns = [*params["groupbyRows"], *params["groupbyColumns"]]
         return columns, list(params["metrics"]), [[params["metrics"][0], False]]

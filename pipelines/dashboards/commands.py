@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from pipelines.config import home_dir, home_path, load_config
-from pipelines.dashboards import deploy, environment
+from pipelines.dashboards import deploy, environment, users
 from pipelines.dashboards.environment import SupersetError
 from pipelines.secrets import DEMO_MARKER
 
@@ -25,6 +25,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--bundle", type=Path, default=None, help="asset bundle folder (default dashboards/bundle)"
         )
     up.add_argument("--port", type=int, default=None, help="listen here instead of orchestration.yaml's port")
+    user = actions.add_parser("user", help="accounts: a regional analyst's or the ministry's login")
+    user_actions = user.add_subparsers(dest="user_action", required=True, metavar="ACTION")
+    add = user_actions.add_parser("add", help="create (or update) a user with one edumon role")
+    add.add_argument("--home", default=None, help="working folder (default EDUMON_HOME or ./data)")
+    add.add_argument("--username", required=True)
+    who = add.add_mutually_exclusive_group(required=True)
+    who.add_argument("--region", help="role «Аналитик REGION»: sees only that region's rows")
+    who.add_argument("--ministry", action="store_true", help="the ministry role: sees every region")
+    add.add_argument(
+        "--password-env", default=None, help="read the password from this environment variable (default: ask)"
+    )
+    add.add_argument("--email", default=None)
+    add.set_defaults(handler=run_user_add)
     up.set_defaults(handler=run_up)
     sync.set_defaults(handler=run_sync)
     down.set_defaults(handler=run_down)
@@ -83,4 +96,18 @@ def run_down(args: argparse.Namespace) -> int:
         print(f"Superset stopped ({home_dir(args.home)})")
     else:
         print("Superset was not running")
+    return 0
+
+
+def run_user_add(args: argparse.Namespace) -> int:
+    try:
+        role = users.role_for(None if args.ministry else args.region, list(load_config().regions))
+        password = users.read_password(args.password_env)
+        runtime = deploy.running_runtime(args.home)
+        account = users.add_user(deploy.client_for(runtime), args.username, password, role, args.email)
+    except (SupersetError, users.UserError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    done = "created" if account.created else "updated (role and password replaced)"
+    print(f"user {account.username} {done}: role «{account.role}»; log in at {runtime.url}/login/")
     return 0

@@ -29,12 +29,12 @@ if len(SECRET_KEY) < 32:  # unset or too short to resist guessing: refuse to sta
     )
 SQLALCHEMY_DATABASE_URI = f"sqlite:///{SUPERSET_HOME / 'superset.db'}"
 
-# The UI in Russian by default: the locale alone is not enough, LANGUAGES must list it (STACK.md).
+# The UI in Russian, the login page included: Superset picks the browser's Accept-Language among
+# LANGUAGES, so with English listed an English browser got an English UI. Russian only.
 BABEL_DEFAULT_LOCALE = "ru"
-LANGUAGES = {
-    "ru": {"flag": "ru", "name": "Русский"},
-    "en": {"flag": "us", "name": "English"},
-}
+LANGUAGES = {"ru": {"flag": "ru", "name": "Русский"}}
+# Russian number formats in every chart: decimal comma, a no-break space between thousands.
+D3_FORMAT = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", "\u00a0₽"]}
 
 FEATURE_FLAGS: dict[str, bool] = {
     "DASHBOARD_CROSS_FILTERS": True,  # drill: a click on a region or municipality filters the rest

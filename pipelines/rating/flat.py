@@ -5,7 +5,8 @@ detects the encoding, the `;` list separator and the decimal comma from orchestr
 (`rating.edition`), CRLF line ends, one header row. Its columns are the «Рейтинг регионов» sheet's,
 cell for cell, followed by the value and «цель достигнута» of every other indicator the region
 has (the «Показатели» sheet's values), so the one file holds the rating plus the indicators.
-Numbers are written unrounded, so the CSV re-aggregates exactly.
+Numbers are rounded to `rating.edition.csv_decimals` places (counts are whole numbers anyway), so
+a share reads 0,873016 and not 0,8730158730158730; the JSON keeps the full values for programs.
 
 JSON: the same main-sheet cells keyed by column, each region's every indicator with numerator,
 denominator, value, target and whether it is met (null where the marts have nothing), the
@@ -65,7 +66,11 @@ def csv_text(config: Config, cell: Cell) -> str:
         return ""
     if isinstance(cell, str):
         return cell
-    # repr is the shortest text that reads back as the same float: no rounding in the CSV.
+    if isinstance(cell, float):
+        # Rounded first, then repr: the shortest text of the rounded value, without float noise.
+        cell = round(cell, config.rating.edition.csv_decimals)
+        if cell.is_integer():
+            cell = int(cell)
     return repr(cell).replace(".", config.rating.edition.csv_decimal)
 
 

@@ -77,11 +77,21 @@ def edition_title(info: EditionInfo, what: str) -> str:
     return f"{what} — неделя {info.week} ({week_span(info.week)})"
 
 
-def edition_subtitle(info: EditionInfo) -> str:
-    text = f"Выпуск v{info.version}; витрины: снимок serving.duckdb, sha256 {info.serving_sha256[:16]}…"
+def data_as_of(info: EditionInfo) -> str:
+    """The date a reader needs: state datasets are snapshots as of the week's Sunday."""
+    return f"Данные по состоянию на {week_sunday(info.week):%d.%m.%Y}"
+
+
+def edition_line(info: EditionInfo) -> str:
+    """Version and, for a re-issue, its reason (the snapshot checksum stays in the manifest)."""
+    text = f"Выпуск v{info.version}"  # as in the file name rating_{week}_v{n}
     if info.reason:
-        text += f"; переиздание, причина: {info.reason}"
+        text += f" (переиздание; причина: {info.reason})"
     return text
+
+
+def edition_subtitle(info: EditionInfo) -> str:
+    return f"{data_as_of(info)}. {edition_line(info)}."
 
 
 def indicator_label(config: Config, indicator: str) -> str:
@@ -225,8 +235,7 @@ def indicator_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
                     unit_name,
                     indicator,
                     spec.name if spec else indicator,
-                    NO_DATA if value.numerator is None else value.numerator,
-                    NO_DATA if value.denominator is None else value.denominator,
+                    *_counts_cells(config, indicator, value),
                     value_cell(value),
                     NOT_APPLICABLE if value.target is None else value.target,
                     flag_cell(value),
@@ -235,6 +244,16 @@ def indicator_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
             kind = indicator_kind(config, indicator)
             table.row_kinds.append({"value": kind, "target": kind})
     return table
+
+
+def _counts_cells(config: Config, indicator: str, value: IndicatorValue) -> list[Cell]:
+    """Numerator and denominator of a share or count; a time (E1, hours) is read as its value alone."""
+    if indicator_kind(config, indicator) == "hours":
+        return [NOT_APPLICABLE, NOT_APPLICABLE]
+    return [
+        NO_DATA if value.numerator is None else value.numerator,
+        NO_DATA if value.denominator is None else value.denominator,
+    ]
 
 
 def method_table(config: Config, info: EditionInfo) -> Table:
@@ -301,7 +320,7 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
     table = Table(
         SHEET_MUNICIPAL,
         edition_title(info, "Муниципальный рейтинг: муниципалитеты и образовательные организации"),
-        edition_subtitle(info) + "; место ОО — внутри муниципалитета, муниципалитета — внутри региона",
+        edition_subtitle(info) + " Место ОО — внутри муниципалитета, муниципалитета — внутри региона.",
         [
             Column("region_code", "Код региона"),
             Column("level", "Уровень"),

@@ -3,8 +3,11 @@
 Every sheet: a title row with the week and its dates, a subtitle naming the edition, a wrapped
 header row that stays frozen with an autofilter, numbers stored as numbers with Russian-friendly
 formats, «нет данных» greyed, and green / red conditional colours from the «цель достигнута»
-columns. The bytes are deterministic: the document date is fixed (the Monday 06:00 Moscow issue
-time of the week) and xlsxwriter's in-memory mode stamps every ZIP member 1980-01-01.
+columns (colour means the target is met or not; nothing is coloured by small score differences).
+Printed, a sheet is landscape A4 fitted to the page width, its header rows repeat on every page
+and the page header carries the title and the data date. The bytes are deterministic: the document
+date is fixed (the Monday 06:00 Moscow issue time of the week) and xlsxwriter's in-memory mode
+stamps every ZIP member 1980-01-01.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.rating.tables import NO, NO_DATA, YES, EditionInfo, Kind, Table
+from pipelines.rating.tables import NO, NO_DATA, YES, EditionInfo, Kind, Table, data_as_of, edition_line
 from pipelines.weeks import MOSCOW, week_sunday
 
 HEADER_ROW = 2  # rows 0 and 1 hold the title and the edition line
@@ -37,7 +40,8 @@ NUMBER_FORMATS: dict[Kind, str] = {
 GREEN = {"bg_color": "#C6EFCE", "font_color": "#006100"}
 RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 GREY = {"bg_color": "#EDEDED", "font_color": "#595959", "italic": True}
-MIN_WIDTH, MAX_WIDTH, HEADER_WORD_WIDTH = 6, 60, 18
+# Headers wrap at about a word: narrow columns keep the printed page (one page wide) readable.
+MIN_WIDTH, MAX_WIDTH, HEADER_WORD_WIDTH = 6, 60, 10
 
 
 def document_time(week: str) -> datetime:
@@ -135,10 +139,10 @@ def _colour_by_flags(sheet: Worksheet, table: Table, formats: _Formats) -> None:
 
 
 def _colour_rank_moves(sheet: Worksheet, table: Table, formats: _Formats) -> None:
-    """Green for places gained, red for places lost."""
+    """Green for places gained, red for places lost (a score moving by 0.004 is not coloured)."""
     first, last = HEADER_ROW + 1, HEADER_ROW + len(table.rows)
     for index, column in enumerate(table.columns):
-        if column.kind not in ("change", "score_change"):
+        if column.kind != "change":
             continue
         for criteria, fmt in ((">", formats.green), ("<", formats.red)):
             sheet.conditional_format(
@@ -146,15 +150,25 @@ def _colour_rank_moves(sheet: Worksheet, table: Table, formats: _Formats) -> Non
             )
 
 
-def _colour_scores(sheet: Worksheet, table: Table) -> None:
-    """A red-yellow-green scale over the score column shows the spread at a glance."""
-    first, last = HEADER_ROW + 1, HEADER_ROW + len(table.rows)
-    for index, column in enumerate(table.columns):
-        if column.key == "score":
-            sheet.conditional_format(first, index, last, index, {"type": "3_color_scale"})
+def _header_text(text: str) -> str:
+    """Excel header/footer codes start with `&`: a literal ampersand is written twice."""
+    return text.replace("&", "&&")
 
 
-def _write_sheet(book: xlsxwriter.Workbook, table: Table, formats: _Formats) -> None:
+def _print_setup(sheet: Worksheet, table: Table, info: EditionInfo) -> None:
+    """As an official prints it: landscape A4, all columns on the page width, header rows repeated,
+    the title and the data date at the top of every page, page numbers at the bottom."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as the rows need
+    sheet.repeat_rows(0, HEADER_ROW)  # title, edition line and column headers
+    sheet.print_area(0, 0, HEADER_ROW + max(len(table.rows), 1), len(table.columns) - 1)
+    sheet.set_header(f"&L&8{_header_text(table.title)}&R&8{_header_text(data_as_of(info))}", {"margin": 0.3})
+    sheet.set_footer(f"&L&8{_header_text(edition_line(info))}&RСтр. &P из &N", {"margin": 0.3})
+
+
+def _write_sheet(book: xlsxwriter.Workbook, table: Table, formats: _Formats, info: EditionInfo) -> None:
     sheet = book.add_worksheet(table.sheet)
     widths = _column_widths(table)
     for index, width in enumerate(widths):
@@ -170,9 +184,9 @@ def _write_sheet(book: xlsxwriter.Workbook, table: Table, formats: _Formats) -> 
     if table.rows:
         _colour_by_flags(sheet, table, formats)
         _colour_rank_moves(sheet, table, formats)
-        _colour_scores(sheet, table)
     if table.outline:
         sheet.outline_settings(True, False, True, False)  # summary (municipality) row above its schools
+    _print_setup(sheet, table, info)
 
 
 def write_workbook(path: Path, tables: list[Table], info: EditionInfo) -> None:
@@ -189,5 +203,5 @@ def write_workbook(path: Path, tables: list[Table], info: EditionInfo) -> None:
     )
     formats = _Formats(book)
     for table in tables:
-        _write_sheet(book, table, formats)
+        _write_sheet(book, table, formats, info)
     book.close()

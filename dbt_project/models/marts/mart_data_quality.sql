@@ -19,6 +19,10 @@ consistency as (
 
 regions as (
     select * from {{ ref('ref_regions') }}
+),
+
+labels as (
+    select * from {{ ref('ref_labels') }}
 )
 
 select
@@ -42,7 +46,13 @@ select
     region_weeks.timeliness_share,
     region_weeks.completeness_share,
     consistency.value as consistency_share,
-    region_weeks.data_status
+    region_weeks.data_status,
+    -- What a person reads in the load log: Russian names, a dash where there is nothing to say.
+    coalesce(regions.region_name, loads.region_code) as region_name,
+    coalesce(dataset_labels.label, loads.dataset) as dataset_name,
+    coalesce(status_labels.label, loads.status) as status_name,
+    coalesce(loads.reason, '—') as reason_text,
+    coalesce(loads.rule, '—') as rule_text
 from loads
 inner join region_weeks
     on loads.week = region_weeks.week and loads.region_code = region_weeks.region_code
@@ -50,3 +60,7 @@ left join consistency
     on loads.week = consistency.week and loads.region_code = consistency.region_code
 left join regions
     on loads.region_code = regions.region_code
+left join labels as dataset_labels
+    on dataset_labels.kind = 'dataset' and loads.dataset = dataset_labels.code
+left join labels as status_labels
+    on status_labels.kind = 'load_status' and loads.status = status_labels.code

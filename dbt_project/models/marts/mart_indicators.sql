@@ -52,12 +52,45 @@ select
     cast(null as double) as target,
     cast(null as boolean) as meets_target
 from scores
+),
+
+municipalities as (
+    select week, unit_id, unit_name from {{ ref('int_units') }}
+    where level = 'municipality'
+),
+
+labels as (
+    select * from {{ ref('ref_labels') }}
 )
 
 select
     long_rows.*,
     -- The key of Superset's Country Map (ref_regions.map_code); null for the country row.
-    regions.map_code
+    regions.map_code,
+    -- What a person reads beside the codes (dashboards filter and drill on these names).
+    regions.region_name,
+    case long_rows.level
+        when 'municipality' then long_rows.unit_id
+        when 'school' then long_rows.parent_id
+    end as municipality_id,
+    case long_rows.level
+        when 'municipality' then long_rows.unit_name
+        when 'school' then coalesce(municipalities.unit_name, long_rows.parent_id)
+    end as municipality_name,
+    level_labels.label as level_name,
+    concat(long_rows.indicator, ' ', indicators.name) as indicator_name,
+    target_labels.label as meets_target_name
 from long_rows
 left join {{ ref('ref_regions') }} as regions
     on long_rows.region_code = regions.region_code
+left join municipalities
+    on
+        long_rows.level = 'school'
+        and long_rows.week = municipalities.week
+        and long_rows.parent_id = municipalities.unit_id
+left join {{ ref('ref_indicators') }} as indicators
+    on long_rows.indicator = indicators.indicator_id
+left join labels as level_labels
+    on level_labels.kind = 'level' and long_rows.level = level_labels.code
+left join labels as target_labels
+    on target_labels.kind = 'meets_target' and cast(long_rows.meets_target as {{ dbt.type_string() }}) = target_labels.code

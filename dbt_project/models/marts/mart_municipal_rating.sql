@@ -42,8 +42,21 @@ select
     previous.rank as previous_rank,
     previous.rank - ranked.rank as rank_change,
     previous.score as previous_score,
-    ranked.score - previous.score as score_change
+    ranked.score - previous.score as score_change,
+    -- Names the dashboards filter and drill on (region → municipality → school).
+    regions.region_name,
+    case ranked.level
+        when 'municipality' then ranked.unit_name
+        else coalesce(municipalities.unit_name, ranked.parent_id)
+    end as municipality_name
 from ranked
 inner join weeks on ranked.week = weeks.week
 left join history as previous
     on weeks.previous_week = previous.week and ranked.level = previous.level and ranked.unit_id = previous.unit_id
+left join {{ ref('ref_regions') }} as regions on ranked.region_code = regions.region_code
+left join ranked as municipalities
+    on
+        ranked.level = 'school'
+        and municipalities.level = 'municipality'
+        and ranked.week = municipalities.week
+        and ranked.parent_id = municipalities.unit_id
