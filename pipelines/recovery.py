@@ -18,6 +18,7 @@ next writer of the home (it holds the home lock, so no other writer is alive) de
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -34,13 +35,16 @@ from pipelines.home_lock import HomeBusy, previous_owner
 from pipelines.ingest import load_log
 from pipelines.ingest.lake import staging_dir
 
+log = logging.getLogger(__name__)
+
 MARKER_NAME = "published.json"
 # A run in these states is being executed by some process; if that process is gone, it never ends.
 _RUNNING = ("STARTING", "STARTED", "CANCELING")
 
 
 def recover(home: Home, instance: Any | None = None) -> list[str]:
-    """Clean what a dead writer left and fail its Dagster runs; print and return what was done.
+    """Clean what a dead writer left and fail its Dagster runs; log and return what was done (the
+    run's report shows it).
 
     Call it holding the home lock (the CLI's writing commands do), before anything else writes.
     """
@@ -52,7 +56,7 @@ def recover(home: Home, instance: Any | None = None) -> list[str]:
     if instance is not None:
         notes += fail_abandoned_runs(instance)
     for note in notes:
-        print(f"recovery: {note}", flush=True)
+        log.info("recovery: %s", note)
     return notes
 
 

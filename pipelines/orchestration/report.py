@@ -163,6 +163,8 @@ def print_summary(report: IngestReport, console: Console | None = None, home: Pa
     """The run in a few lines: counts, each rejected file with its rule, missing deliveries, what
     was published and rated."""
     out = console or Console(soft_wrap=True)
+    for note in report.recovered:  # before the table, one unwrapped line each: what a crash left
+        out.print(Text(f"recovery: {note}"))
     counts = Counter(e.status for e in report.entries)
     table = Table(title="edumon run", show_header=False, title_justify="left")
     table.add_column(style="bold")

@@ -80,6 +80,7 @@ class IngestReport:
     rated_week: str | None = None  # the week the downstream run published and rated
     edition: str | None = None  # the rating edition of that week in outbox/, if any
     before_calendar: list[str] = field(default_factory=list)  # files of weeks before first_week
+    recovered: list[str] = field(default_factory=list)  # what this run finished or cleaned after a crash
 
     @property
     def exit_code(self) -> int:
@@ -191,7 +192,7 @@ def ingest_everything(
     shown = progress or Quiet()
     home = Home(home_root)
     instance = prepare_instance(home_root)
-    recovery.recover(home, instance)  # what a killed writer left: files, runs marked running
+    recovered = recovery.recover(home, instance)  # what a killed writer left: files, runs left running
     entries_before = load_log.read_entries(home.lake)
     settled = {} if recheck else load_log.settled_files(entries_before)
     recognised, unrecognised = scan_landing(home.landing)
@@ -232,6 +233,7 @@ def ingest_everything(
         rated_week=rated,
         edition=edition.name if edition else None,
         before_calendar=_before_calendar([u.path.name for u in unrecognised]),
+        recovered=recovered,
     )
 
 
