@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from test_dbt_build import MARTS  # the marts every build must produce, listed once
 
 from pipelines.cli import main
 from pipelines.config import ENGINE_ENV, load_config
@@ -27,15 +28,6 @@ from pipelines.transform.project import run_dbt
 
 pytest.importorskip("pyspark", reason="the spark dependency group is not installed (uv sync --group spark)")
 
-MARTS = (
-    "mart_indicators",
-    "mart_weekly_adoption",
-    "mart_chat_activity",
-    "mart_profile_completeness",
-    "mart_data_quality",
-    "mart_region_rating",
-    "mart_municipal_rating",
-)
 REGION = "RU-KB"
 WEEKS = 2
 TOLERANCE = 1e-9
