@@ -190,6 +190,12 @@ def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
     limit = load_config().ingest.limits.max_line_bytes
     with path.open("rb") as handle:
         first_line = handle.readline(limit + 1)
+        # pyarrow skips empty lines, so its header is the first line with something on it; an
+        # undecodable header read there would fail in pyarrow's column names instead of here.
+        while first_line and not first_line.strip(b"\r\n"):
+            first_line = handle.readline(limit + 1)
+    if not first_line:
+        raise ParseFailed([Finding("file.empty", "the file holds only empty lines")])
     if len(first_line.rstrip(b"\r\n")) > limit:
         raise ParseFailed([_line_too_long(0, limit)])
     try:
