@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.orchestration_commands",
     "pipelines.rating.commands",
     "pipelines.dashboards.commands",
+    "pipelines.transform.commands",
 )
 
 

@@ -12,4 +12,4 @@ fi
 echo "== installing the pipeline environment (.venv) from uv.lock"
 uv sync --frozen --quiet
 echo "== preparing the dbt manifest (dbt parse)"
-(cd dbt_project && DBT_PROFILES_DIR=. uv run --frozen dbt parse --quiet)  # --quiet still prints errors
+uv run --frozen edumon dbt -- parse --quiet  # with orchestration.yaml's vars; --quiet still prints errors

@@ -48,3 +48,19 @@
         max(case when {{ measure_column }} = '{{ measure }}' then value end) as {{ name }}_value{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- A wide indicator mart (mart_weekly_adoption, mart_chat_activity, mart_profile_completeness): one row
+    per week, level and unit, three columns per measure, pivoted from the long int_indicator_values. -#}
+{% macro indicator_mart(indicator_values, measures) -%}
+select
+    week,
+    level,
+    unit_id,
+    unit_name,
+    parent_id,
+    region_code,
+    {{ pivot_measures(measures) }}
+from {{ indicator_values }}
+where measure in ('{{ measures | join("', '") }}')
+group by week, level, unit_id, unit_name, parent_id, region_code
+{%- endmacro %}

@@ -1,8 +1,8 @@
 """Where the dbt project is, how to call it, and the vars it gets from orchestration.yaml.
 
 One function, `dbt_vars`, turns the configuration into dbt's `--vars`, so Dagster, the CLI and the
-tests pass the very same thresholds, targets and weights (dbt_project.yml only holds defaults that
-tests/test_dbt_vars.py keeps equal to orchestration.yaml).
+tests pass the very same thresholds, targets and weights. dbt_project.yml holds none of them
+(defined once; tests/test_dbt_sources.py checks it), so a hand call goes through `edumon dbt`.
 """
 
 from __future__ import annotations
