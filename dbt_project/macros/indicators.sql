@@ -16,9 +16,9 @@
     {{ indicator_case(indicator_of(measure_column), var('edumon:indicator_units'), dbt.type_string()) }}
 {%- endmacro %}
 
-{#- «C3:fio» → «C3»; an indicator id stays itself. -#}
+{#- A breakdown measure «C3:fio», «A1:vocational», «A3:pedagogical» → its indicator; an id stays itself. -#}
 {% macro indicator_of(measure_column) -%}
-    case when {{ measure_column }} like 'C3:%' then 'C3' else {{ measure_column }} end
+    split_part({{ measure_column }}, ':', 1)
 {%- endmacro %}
 
 {#- The value of a measure: a share for shares, the count for counts, the median hours for E1. -#}

@@ -21,6 +21,7 @@ from pipelines.weeks import shift_week, week_range
 
 MUNICIPAL_DATASETS = (
     "fgis_users",
+    "fgis_content",
     "sferum_orgs",
     "sferum_users",
     "sferum_chats",
