@@ -375,10 +375,10 @@ def test_no_data_region_is_never_a_silent_zero(issued: Path) -> None:
     smolensk = next(r for r in rows if r["Код региона"] == "RU-SMO")
     assert smolensk["Балл (0–1)"] == NO_DATA
     assert smolensk["Причина отсутствия данных"] == SMO_REASON
-    assert smolensk["A3 Педагоги, зарегистрированные в Сферуме"] == NO_DATA
+    assert smolensk[f"A3 {load_config().indicators['A3'].name}"] == NO_DATA
     assert smolensk["A1 Подключение ОО к ИКОП «Сферум»"] == pytest.approx(355 / 372)
     dagestan = next(r for r in rows if r["Код региона"] == "RU-DA")
-    assert dagestan["C6: цель достигнута"] == NO_DATA  # an ok region's indicator without a denominator
+    assert dagestan["A10: цель достигнута"] == NO_DATA  # an ok region's weighted indicator without a row
     assert 0 not in [smolensk[h] for h in smolensk if h.startswith(("A3", "A4", "C1", "C6"))]
 
 
@@ -430,9 +430,20 @@ def test_method_sheet_comes_from_the_configuration(issued: Path) -> None:
     """«Методика» lists every indicator of orchestration.yaml with formula, target, weight and source.
     On failure the configuration and the sheet disagree: the sheet must be rebuilt from it."""
     config = load_config()
-    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[METHOD])
+    _, all_rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[METHOD])
+    rows = [r for r in all_rows if r["Код"] != "Раздел"]
+    sections = [r for r in all_rows if r["Код"] == "Раздел"]
     assert [r["Код"] for r in rows] == list(config.indicators)
+    # The five sections of p.11, each with its weight (the sum of its indicators') and the rationale.
+    assert [r["Показатель"] for r in sections] == [s.name for s in config.rating.sections]
+    for row, section in zip(sections, config.rating.sections, strict=True):
+        weight = sum(config.rating.weights[i] for i in section.indicators)
+        assert row["Вес в рейтинге"] == (pytest.approx(weight) if section.indicators else DASH)
+        assert row["Формула расчёта"]
     for row in rows:
+        assert row["Умолчание edumon (не из документа)"] == (
+            config.indicators[row["Код"]].edumon_default or DASH
+        )
         spec = config.indicators[row["Код"]]
         assert (row["Показатель"], row["Формула расчёта"], row["Источник (документ)"]) == (
             spec.name, spec.formula, spec.source,
@@ -517,7 +528,7 @@ def test_csv_and_json_agree_with_the_workbook(issued: Path) -> None:
     from tables.region_table."""
     assert_csv_and_json_agree_with_the_workbook(issued, WEEK)
     header = _csv_rows(outbox_file(issued, "csv"))[0]
-    assert [h.split()[0].rstrip(":") for h in header[-6:]] == ["A5", "A5", "A6", "A6", "B1", "B1"]
+    assert [h.split()[0].rstrip(":") for h in header[-6:]] == ["B3", "B3", "C1", "C1", "C6", "C6"]
 
 
 def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: int = 1) -> None:
@@ -551,7 +562,7 @@ def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: 
             value = item["indicators"][indicator]["value"]
             assert sheet_row["Значение"] == (NO_DATA if value is None else expected_cell(value))
     assert document["edition"]["week"] == week and document["edition"]["version"] == version
-    assert len(document["methodology"]) == len(load_config().indicators)
+    assert len(document["methodology"]) == len(load_config().indicators) + len(load_config().rating.sections)
 
 
 def test_manifest_checksums_match_the_files(issued: Path) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from pipelines.config import Config, home_path, load_config
 from pipelines.rating.flat import csv_table, edition_json, write_csv, write_json
 from pipelines.rating.marts import RatingData, read_rating_data
-from pipelines.rating.tables import EditionInfo, edition_tables
+from pipelines.rating.tables import EditionInfo, edition_tables, municipal_indicators
 from pipelines.rating.workbook import write_workbook
 from pipelines.weeks import parse_week, week_monday, week_sunday
 
@@ -174,7 +174,7 @@ def issue_edition(
     previous = latest_edition(outbox, week)
     if previous and not reissue:
         raise EditionExistsError(exists_message(previous))
-    data = read_rating_data(serving, week, config.rating.edition.municipal_indicators)
+    data = read_rating_data(serving, week, municipal_indicators(config))
     edition = Edition(outbox, week, previous.version + 1 if previous else 1)
     info = EditionInfo(week, edition.version, data.serving_sha256, reason if reissue else None)
     outbox.mkdir(parents=True, exist_ok=True)
