@@ -32,7 +32,7 @@ ranked as (
         a5.a5_value,
         a5.a5_value < {{ var('edumon:student_low_use_flag') }} as is_below_a5_flag,
         row_number() over (
-            partition by scores.week, scores.level, units.parent_id order by a5.a5_value asc nulls last, scores.unit_id
+            partition by scores.week, scores.level, units.parent_id order by a5.a5_value asc nulls last, scores.unit_id asc
         ) as a5_order
     from {{ ref('int_unit_scores') }} as scores
     inner join {{ ref('int_units') }} as units
