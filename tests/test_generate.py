@@ -247,3 +247,28 @@ def test_fgis_content_grows_with_adoption_and_has_a_long_tail(demo: Path) -> Non
     before, after = users("2026-W46"), users("2026-W47")
     assert sum(after.values()) > sum(before.values())
     assert after["lesson"] > 3 * after.get("simulator", 0)
+
+
+def test_seed_003_district_has_most_schools_below_half(demo: Path) -> None:
+    """Seed 003 (Постановление №380): in Сергокалинский район most schools' students used «Сферум»
+    in 12 months below 50 %, the named schools' shares spread over 18–49 %. On failure re-tune
+    plan._laggard_use_share or the district's lateness in demo_regions.yaml."""
+    orgs = [json.loads(line) for line in (demo / "fgis_orgs_RU-DA_2026-W47.jsonl").open(encoding="utf-8")]
+    district = {
+        o["inn"] for o in orgs if o["municipality"].startswith("Сергокал") and o["org_kind"] == "general"
+    }
+    header, rows = _read(demo / "gis_students_RU-DA_2026-W47.csv", "gis_students", "RU-DA")
+    students: dict[str, int] = {}
+    for row in rows:
+        inn = str(row[header.index("org_inn")])
+        students[inn] = students.get(inn, 0) + 1
+    header, rows = _read(demo / "sferum_users_RU-DA_2026-W47.csv", "sferum_users", "RU-DA")
+    active: dict[str, int] = {}
+    for row in rows:
+        record = dict(zip(header, row, strict=True))
+        if record["role"] == "student" and str(record["last_active_on"] or "") >= "2025-11-22":
+            active[str(record["org_inn"])] = active.get(str(record["org_inn"]), 0) + 1
+    shares = sorted(active.get(inn, 0) / students[inn] for inn in district if students.get(inn))
+    below = [s for s in shares if s < 0.5]
+    assert len(below) >= 12 and len(below) > len(shares) / 2, shares
+    assert min(below) >= 0.15 and max(below) - min(below) >= 0.15, shares

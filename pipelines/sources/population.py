@@ -115,6 +115,7 @@ class S:
     AWARDS, CONTENT, HIRED, CHAT_CREATE, CHAT_LAG, CHAT_MU, CHAT_MEMBER, CHAT_CREATOR = range(33, 41)
     USER_KEY, FGIS_KEY, CHAT_ID, PARENT, SFERUM_ORG, ORG_INACTIVE, EJ, EJ_KIND = range(41, 49)
     COMMUNITY, VERIFY, MGMT, DOC, ACTUAL_ADDRESS, STUDENT_CONTENT = range(49, 55)
+    SFERUM_USE = 56
     CONTENT_KIND = 60  # + kind position (fgis_content)
     CONTENT_LAUNCHES = 70  # + kind position
     FILL = 100  # + field position
@@ -549,11 +550,17 @@ def _activity(keys: Int, shape: tuple[float, float], stream: int, seed: int) -> 
     return result
 
 
-def sferum_users(staff: Staff, roster: Roster, week: Week) -> pa.Table:
+def sferum_users(staff: Staff, roster: Roster, week: Week, schools: tuple[Org, ...] = ()) -> pa.Table:
     seed = week.seed
     teaching = np.flatnonzero(staff.role != "other")
     t_keys = staff.people.pid[teaching]
     s_keys = roster.people.pid
+    # Seed 003's laggard schools: registered, but only a share of the students uses the platform.
+    use_share = (
+        np.array([o.sferum_use_share for o in schools] or [1.0])[roster.people.school] if schools else 1.0
+    )
+    s_laggard = np.asarray(use_share) < 1.0 if schools else np.zeros(len(s_keys), dtype=bool)
+    s_uses = uniform(s_keys, S.SFERUM_USE, seed) < use_share
     s_day = adoption_day(s_keys, roster.people.lateness, STUDENT_SFERUM, S.ADOPT_SF, seed)
     keys = np.concatenate([t_keys, s_keys])
     day = np.concatenate([staff.sferum_day[teaching], s_day])
@@ -571,6 +578,11 @@ def sferum_users(staff: Staff, roster: Roster, week: Week) -> pa.Table:
     )
     since = np.where(activated, activation_day, np.inf)
     last = last_active_day(keys, since, propensity, week, S.ACTIVE_WEEK)
+    # In a laggard school a user is active within the last two months, a non-user never.
+    laggard = np.concatenate([np.zeros(len(t_keys), dtype=bool), np.broadcast_to(s_laggard, len(s_keys))])
+    uses = np.concatenate([np.ones(len(t_keys), dtype=bool), s_uses])
+    recent = np.maximum(week.sunday - np.floor(60 * uniform(keys, S.SFERUM_USE + 1, seed)), since)
+    last = np.where(laggard, np.where(uses & activated, recent, np.nan), last)
     rows = np.flatnonzero(registered)
     return pa.table(
         {
@@ -947,7 +959,7 @@ def municipality_tables(region: RegionPlan, muni: Municipality, week: Week) -> d
     return {
         "fgis_users": fgis_users(staff, roster, muni.schools, week),
         "sferum_orgs": sferum_orgs(muni, staff, week),
-        "sferum_users": sferum_users(staff, roster, week),
+        "sferum_users": sferum_users(staff, roster, week, muni.schools),
         "sferum_chats": sferum_chats(staff, roster, week),
         "gis_students": gis_students(region, muni, roster, week),
         "gis_staff": gis_staff(region, muni, staff, week),
