@@ -614,7 +614,10 @@ def test_reissue_writes_the_next_version_and_never_touches_earlier_ones(home: Pa
     assert manifest["reissue_of"] == f"rating_{WEEK}_v1"
     title = openpyxl.load_workbook(edition.data_file("xlsx"))[MAIN]["A2"].value
     assert "v2" in title and "исправлен файл" in title
-    assert sorted(p.name for p in (home / "outbox").iterdir()) == sorted([*before, *_digests(home, 2)])
+    files = sorted(p.name for p in (home / "outbox").iterdir() if p.is_file())  # regions/ holds their own
+    assert files == sorted([*before, *_digests(home, 2)])
+    assert (home / "outbox" / "regions" / "RU-KB" / f"rating_{WEEK}_v2.xlsx").is_file()
+    assert (home / "outbox" / "regions" / "RU-KB" / f"rating_{WEEK}_v1.xlsx").is_file()
 
 
 def test_the_same_marts_give_the_same_bytes(tmp_path: Path, serving_file: Path) -> None:
@@ -695,3 +698,48 @@ def test_weekly_schedule_rates_the_week_that_ended(home: Path, monkeypatch: pyte
         issue_edition(WEEK, home)
         result = weekly_rating_schedule.evaluate_tick(context)
         assert not result.run_requests and result.skip_message and "already issued" in result.skip_message
+
+
+def test_each_region_gets_its_own_edition(issued: Path) -> None:
+    """p.11 sends the report «субъектам»: outbox/regions/{region}/rating_{week}_v1.xlsx per region
+    with a manifest. RU-KB's workbook shows its place and score, its indicators beside the target
+    and the country (as mart_indicators), only its own municipalities and schools; RU-SMO's data-
+    quality sheet names the rejected file, its row and rule and what to resend. On failure compare
+    the sheet with the marts named in the assertion (pipelines/rating/regional.py)."""
+    path = issued / "outbox" / "regions" / "RU-KB" / f"rating_{WEEK}_v1.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [MAIN, "Показатели региона", MUNICIPAL, "Качество данных", METHOD]
+    _, rows = sheet_rows(book[MAIN])
+    rating = mart(
+        issued, "select rank, score from mart_region_rating where week = ? and region_code = 'RU-KB'", WEEK
+    )
+    assert [(r["Код региона"], r["Место"], r["Балл (0–1)"]) for r in rows] == [
+        ("RU-KB", rating[0]["rank"], pytest.approx(rating[0]["score"]))
+    ]
+    values = {
+        (r["level"], r["indicator"]): r["value"]
+        for r in mart(
+            issued,
+            "select level, indicator, value from mart_indicators where week = ? "
+            "and ((level = 'region' and unit_id = 'RU-KB') or level = 'country')",
+            WEEK,
+        )
+    }
+    _, indicator_rows = sheet_rows(book["Показатели региона"])
+    assert {r["Показатель"] for r in indicator_rows} == {i for _, i in values}
+    for row in indicator_rows:
+        own, country = values.get(("region", row["Показатель"])), values.get(("country", row["Показатель"]))
+        assert row["Значение региона"] == (NO_DATA if own is None else pytest.approx(own))
+        assert row["Российская Федерация"] == (NO_DATA if country is None else pytest.approx(country))
+    _, municipal = sheet_rows(book[MUNICIPAL])
+    assert municipal and {r["Код региона"] for r in municipal} == {"RU-KB"}
+    manifest = json.loads(path.with_name(f"rating_{WEEK}_v1.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"][0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert manifest["region"] == "RU-KB" and manifest["rank"] == rating[0]["rank"]
+    smolensk = openpyxl.load_workbook(issued / "outbox" / "regions" / "RU-SMO" / f"rating_{WEEK}_v1.xlsx")
+    _, quality = sheet_rows(smolensk["Качество данных"])
+    assert [(q["Файл"], q["Правило проверки"], q["Состояние"]) for q in quality] == [
+        ("gis_students_RU-SMO_2026-W47.csv", "snils_checksum", "файл отклонён")
+    ]
+    assert "строка 12" in quality[0]["Причина (строка и правило)"]
+    assert "gis_students_RU-SMO_2026-W47.csv" in quality[0]["Что отправить повторно"]

@@ -24,6 +24,7 @@ from typing import Any
 from pipelines.config import Config, home_path, load_config
 from pipelines.rating.flat import csv_table, edition_json, write_csv, write_json
 from pipelines.rating.marts import RatingData, read_rating_data
+from pipelines.rating.regional import issue_regional_editions
 from pipelines.rating.tables import EditionInfo, edition_tables, municipal_indicators
 from pipelines.rating.workbook import write_workbook
 from pipelines.weeks import parse_week, week_monday, week_sunday
@@ -184,4 +185,6 @@ def issue_edition(
         _publish(folder, edition)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    # Each region's own edition of the same version (p.11: «и субъектам Российской Федерации»).
+    issue_regional_editions(config, data, info, outbox, serving, edition.name)
     return edition
