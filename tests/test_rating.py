@@ -271,7 +271,8 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
     for extra in rows[len(ratings) :]:  # regions with only failed loads, added from mart_data_quality
         assert extra["Данные за неделю"] == NO_DATA and extra["Причина отсутствия данных"], extra
     for row, rating in zip(rows, ratings, strict=False):
-        code, ok = rating["region_code"], rating["data_status"] == "ok"
+        # «неполные данные» (partial) is ranked and scored like ok (SPEC D1); only no_data is not.
+        code, ok = rating["region_code"], rating["data_status"] != "no_data"
         rank, previous = rating["rank"], rating["previous_rank"]
         assert row["Место"] == dash_or(rank), code
         assert row["Место неделей ранее"] == dash_or(previous), code
@@ -289,7 +290,12 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
             label = f"{indicator} {config.indicators[indicator].name}"
             assert row[label] == expected_cell(value and value["value"]), (code, indicator)
             assert row[f"{indicator}: цель достигнута"] == expected_flag(value), (code, indicator)
-        assert row["Данные за неделю"] == ("есть" if ok else NO_DATA)
+        status = {"ok": "есть", "partial": "неполные данные", "no_data": NO_DATA}[rating["data_status"]]
+        assert row["Данные за неделю"] == status, code
+        for section in config.rating.sections:
+            score = rating.get(f"section_{section.id}_score")
+            if section.indicators and ok and score is not None:
+                assert row[f"Раздел «{section.name}»: балл"] == expected_cell(score), (code, section.id)
         if ok or rating["data_status_reason"]:
             assert row["Причина отсутствия данных"] == rating["data_status_reason"], code
         else:  # the mart gave no reason: the edition names one from mart_data_quality
@@ -743,3 +749,37 @@ def test_each_region_gets_its_own_edition(issued: Path) -> None:
     ]
     assert "строка 12" in quality[0]["Причина (строка и правило)"]
     assert "gis_students_RU-SMO_2026-W47.csv" in quality[0]["Что отправить повторно"]
+
+
+def test_main_sheet_has_the_five_sections_and_marks_regions_without_gis() -> None:
+    """«Рейтинг регионов» groups the weighted indicators in the five sections of protocol
+    18.10.2022 p.11, each with its score; a region without a ГИС reads «нет ГИС» for the ГИС
+    indicators (not «нет данных», not 0) and «неполные данные» when ranked on the rest. On failure
+    look at tables._section_columns / _region_row."""
+    from pipelines.rating.marts import IndicatorValue, RatingData, RegionRating
+    from pipelines.rating.tables import EditionInfo, region_table
+
+    config = load_config()
+    region = RegionRating(
+        region_code="RU-CHU", region_name="Чукотский автономный округ", federal_district="ДФО", score=0.7,
+        rank=1, previous_rank=None, rank_change=None, score_change=None, data_status="partial",
+        data_status_reason="неполные данные: без данных A10 (нет ГИС), A3 (нет ГИС), A4 (нет ГИС)",
+        missing_weight=0.35, has_gis=False, sections={"content": 0.5, "sferum": 0.8, "communities": 0.4},
+    )  # fmt: skip
+    a1 = IndicatorValue("A1", 9, 10, 0.9, 1.0, False)
+    data = RatingData(WEEK, "0" * 64, [region], {("region", "RU-CHU"): {"A1": a1}})
+    table = region_table(config, data, EditionInfo(WEEK, 1, "0" * 64, None))
+    headers = [c.header for c in table.columns]
+    sections = [h for h in headers if h.startswith("Раздел «")]
+    assert [h.split("»: ")[0] + "»" for h in sections] == [
+        f"Раздел «{s.name}»" for s in config.rating.sections
+    ]
+    row = dict(zip(headers, table.rows[0], strict=True))
+    assert row["Раздел «Подключение и активность в Сферуме»: балл"] == 0.8
+    assert row["Раздел «Взаимодействие ФГИС с ГИС»: балл"] == NO_DATA  # its only indicator has no ГИС
+    assert row[f"A3 {config.indicators['A3'].name}"] == "нет ГИС"
+    assert row[f"A10 {config.indicators['A10'].name}"] == "нет ГИС"
+    assert row[f"A1 {config.indicators['A1'].name}"] == 0.9
+    assert row[f"A9 {config.indicators['A9'].name}"] == NO_DATA  # a federal indicator without a row
+    assert row["Данные за неделю"] == "неполные данные" and row["Место"] == 1
+    assert row["Раздел «Регионы без ГИС»: региональная ГИС"].startswith("нет ГИС")
