@@ -348,11 +348,17 @@ def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1
             assert row["Муниципалитет"] == unit["unit_name"], key
         else:
             assert row["Образовательная организация"] == unit["unit_name"], key
-            if unit["parent_id"] in municipalities:  # a school sits under its own municipality, by rank
+            if unit["parent_id"] in municipalities:  # under its own municipality, by A5 (seed 003)
                 assert unit["parent_id"] == current, key
-                place = row["Место"] if isinstance(row["Место"], int) else previous_place
+                order = unit.get("a5_order")
+                place = order if order is not None else (row["Место"] if isinstance(row["Место"], int) else 0)
+                place = place if place else previous_place
                 assert place >= previous_place, key
                 previous_place = place
+                flag = unit.get("is_below_a5_flag")
+                assert row["A5 менее 50 % (seed 003)"] == (
+                    NO_DATA if flag is None else ("менее 50 %" if flag else "нет")
+                )
     main_order = [r["Код региона"] for r in sheet_rows(book[MAIN])[1]]
     regions = list(dict.fromkeys(r["Код региона"] for r in rows))
     assert regions == [code for code in main_order if code in regions]  # regions in rating order
