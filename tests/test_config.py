@@ -129,4 +129,3 @@ def test_region_without_gis_expects_no_gis_dataset(raw_config: dict[str, Any]) -
     assert config.regions_without_gis() == ["RU-DA"]
     assert not [d for d in config.expected_datasets("RU-DA") if d.startswith("gis_")]
     assert "gis_students" in config.expected_datasets("RU-KB")
-
