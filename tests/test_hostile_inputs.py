@@ -38,6 +38,7 @@ from pipelines.ingest.files import scan_landing
 from pipelines.ingest.limits import _check_declared_sizes
 from pipelines.ingest.normalise import LoadMeta, normalise
 from pipelines.ingest.parse import read_delivered
+from pipelines.secrets import snils_key
 
 HEADERLESS = "gis_students_RU-SMO_2026-W47.csv"
 DIMENSION_BOMB = "gis_staff_RU-KB_2026-W46.xlsx"
@@ -388,7 +389,9 @@ def test_malformed_csv_loads_or_is_rejected_with_a_rule_and_no_cell_text(
         path.write_bytes(data)
         try:
             table = read_delivered(path, dataset, region)
-            normalise(table, dataset, LoadMeta("2026-W47", region, "hypothesis", path.name))
+            normalise(
+                table, dataset, LoadMeta("2026-W47", region, "hypothesis", path.name), snils_key(folder)
+            )
         except ParseFailed as failure:
             assert failure.findings
             for finding in failure.findings:
