@@ -25,7 +25,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
 
-from pipelines.config import home_dir, warehouse_engine
+from pipelines.config import home_dir
 from pipelines.faults import fault_point
 from pipelines.home_lock import home_lock
 from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
@@ -101,7 +101,8 @@ def dbt_resource() -> DbtCliResource:
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),
-        target=warehouse_engine(),  # profiles.yml's duckdb or spark (orchestration.yaml, EDUMON_ENGINE)
+        # No target here: it would be fixed when the definitions are imported. profiles.yml reads
+        # EDUMON_DBT_TARGET, which the asset sets from home_environment() at run time (EDUMON_ENGINE).
     )
 
 
