@@ -72,7 +72,7 @@ select
         sum(weight * share_value) / nullif(sum(case when share_value is not null then weight end), 0), 6
     ) as score,
     round(coalesce(sum(case when share_value is null then weight end), 0), 6) as missing_weight,
-    {{ dbt.listagg('missing_label', "', '", 'order by missing_label') }} as missing_indicators,
+    {{ ordered_listagg('missing_label', "', '", 'missing_label') }} as missing_indicators,
     {% for section in sections if section.indicators %}
         round(
             sum(case when section_id = '{{ section.id }}' then weight * share_value end)
