@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.rating.commands",
     "pipelines.dashboards.commands",
     "pipelines.retention",
+    "pipelines.transform.commands",
 )
 
 

@@ -155,14 +155,19 @@ class Thresholds(Strict):
     timeliness_entry_days: int = Field(ge=0)
     physical_fitness_months: list[int]
     required_profile_fields: list[str]
+    request_deadline_hours: float = Field(gt=0)
 
 
 class Indicator(Strict):
     name: str
     unit: Literal["share", "count", "score", "hours"]
     target: float | None
-    source: str
+    source: str  # the seed document the definition and target come from
     formula: str
+    # A threshold, deadline or target no seed fixes: edumon's choice, shown as such (never as a seed's).
+    edumon_default: str | None = None
+    # Computed from the regional ГИС: in a region without one (regions.<code>.gis: none) it reads «нет ГИС».
+    gis: bool = False
 
 
 class RatingEdition(Strict):
@@ -178,9 +183,27 @@ class RatingEdition(Strict):
         return self
 
 
+class RatingSection(Strict):
+    """One of the five parts of the weekly report that protocol 18.10.2022 p.11 names."""
+
+    id: str = Field(pattern=r"^[a-z_]+$")
+    name: str
+    indicators: list[str]  # weighted indicators of the section (the «Регионы без ГИС» part has none)
+
+
 class Rating(Strict):
     weights: dict[str, float]
+    sections: list[RatingSection]
+    # D1 (SPEC): a region is unranked only when more than this share of the weight lacks data.
+    unranked_missing_weight: float = Field(ge=0, le=1)
     edition: RatingEdition
+
+    @model_validator(mode="after")
+    def _sections_cover_weights(self) -> Rating:
+        placed = [i for section in self.sections for i in section.indicators]
+        if sorted(placed) != sorted(self.weights):
+            raise ValueError("rating.sections must list every weighted indicator exactly once")
+        return self
 
     @field_validator("weights")
     @classmethod
@@ -198,11 +221,16 @@ class FieldSpec(Strict):
     min: float | None = None
     pii: Literal["flag", "hash"] | None = None
     registry: bool = False  # the value must exist in the organisation registry (fgis_orgs.inn)
+    # The ISO week the field joined the contract: optional on delivery (a file without the column
+    # loads, the lake column is empty and the indicators that need it read «нет данных»).
+    since: str | None = Field(default=None, pattern=r"^[0-9]{4}-W[0-9]{2}$")
 
     @model_validator(mode="after")
     def _enum_has_values(self) -> FieldSpec:
         if (self.type == "enum") != (self.values is not None):
             raise ValueError("`values` is given exactly for fields of type enum")
+        if self.since and self.required:
+            raise ValueError("a field added with `since` is optional on delivery: it cannot be `required`")
         return self
 
 
@@ -249,6 +277,8 @@ class Dataset(Strict):
 
 class Region(Strict):
     system_name: str
+    # `none`: the region has no regional ГИС (protocol 18.10.2022 p.11): no gis_* file is expected.
+    gis: Literal["regional", "none"] = "regional"
     formats: dict[str, FileFormat] = Field(default_factory=dict)
 
 
@@ -327,7 +357,9 @@ class Config(Strict):
         if unknown:
             raise ValueError(f"rating.edition.municipal_indicators: unknown indicators {sorted(unknown)}")
         student_fields = self.datasets["gis_students"].fields
-        bad = [f for f in self.thresholds.required_profile_fields if f not in student_fields]
+        # «phone|email»: one of the alternatives is enough (seed 001: «мобильный телефон, телефон, e-mail»).
+        named = [f for entry in self.thresholds.required_profile_fields for f in entry.split("|")]
+        bad = [f for f in named if f not in student_fields]
         if bad:
             raise ValueError(f"thresholds.required_profile_fields names unknown gis_students fields {bad}")
         for code, region in self.regions.items():
@@ -348,6 +380,17 @@ class Config(Strict):
         if region_cfg and dataset in region_cfg.formats:
             return region_cfg.formats[dataset]
         return self.datasets[dataset].format
+
+    def has_gis(self, region: str) -> bool:
+        region_cfg = self.regions.get(region)
+        return region_cfg is None or region_cfg.gis != "none"
+
+    def regions_without_gis(self) -> list[str]:
+        return [code for code in self.regions if not self.has_gis(code)]
+
+    def expected_datasets(self, region: str) -> list[str]:
+        """The datasets a region delivers weekly: every one, but no gis_* from a region without a ГИС."""
+        return [name for name, d in self.datasets.items() if d.system != "gis" or self.has_gis(region)]
 
 
 def _format_error(error: ValidationError, source: Path) -> str:

@@ -14,4 +14,4 @@ echo "== installing the pipeline environment (.venv) from uv.lock"
 # shellcheck disable=SC2086
 uv sync --frozen --quiet ${EDUMON_SYNC_GROUPS:-}
 echo "== preparing the dbt manifest (dbt parse)"
-(cd dbt_project && DBT_PROFILES_DIR=. uv run --frozen dbt parse --quiet)  # --quiet still prints errors
+uv run --frozen edumon dbt -- parse --quiet  # with orchestration.yaml's vars; --quiet still prints errors

@@ -31,7 +31,7 @@ def test_committed_configuration_is_valid() -> None:
     """The shipped orchestration.yaml loads. If this fails, the message names the bad entry: fix it there."""
     config = load_config()
     assert set(config.datasets) == {
-        "fgis_orgs", "fgis_users", "sferum_orgs", "sferum_users", "sferum_chats",
+        "fgis_orgs", "fgis_users", "fgis_content", "sferum_orgs", "sferum_users", "sferum_chats",
         "gis_students", "gis_staff", "gis_exchange", "cc_requests",
     }  # fmt: skip
     assert config.file_format("gis_students", "RU-SMO").encoding == "cp1251"
@@ -106,3 +106,26 @@ def test_duckdb_spill_folder_is_set_when_the_warehouse_opens() -> None:
     assert "temp_directory" in duckdb_output["config_options"]
     assert "temp_directory" not in duckdb_output["settings"]
     assert "memory_limit" in duckdb_output["settings"]
+
+
+def test_rating_sections_cover_every_weight(raw_config: dict[str, Any]) -> None:
+    """rating.sections (protocol 18.10.2022 p.11) list every weighted indicator exactly once: a weight
+    outside every section would be in the score but in no section of the edition."""
+    from pipelines.config import ConfigError, parse_config
+
+    broken = copy.deepcopy(raw_config)
+    broken["rating"]["sections"][0]["indicators"] = []
+    with pytest.raises(ConfigError, match="every weighted indicator"):
+        parse_config(broken)
+
+
+def test_region_without_gis_expects_no_gis_dataset(raw_config: dict[str, Any]) -> None:
+    """`regions.<code>.gis: none`: no gis_* dataset is expected (nor reported missing) from it."""
+    from pipelines.config import parse_config
+
+    changed = copy.deepcopy(raw_config)
+    changed["regions"]["RU-DA"]["gis"] = "none"
+    config = parse_config(changed)
+    assert config.regions_without_gis() == ["RU-DA"]
+    assert not [d for d in config.expected_datasets("RU-DA") if d.startswith("gis_")]
+    assert "gis_students" in config.expected_datasets("RU-KB")

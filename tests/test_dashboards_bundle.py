@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +17,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from pipelines.config import PROJECT_ROOT, load_config
+from pipelines.config import load_config
 from pipelines.dashboards import api, bundle
+from pipelines.transform.project import MANIFEST_PATH, prepare_manifest
 
-DBT_DIR = PROJECT_ROOT / "dbt_project"
-MANIFEST = DBT_DIR / "target" / "manifest.json"
 TITLES = {"Внедрение", "Активность чатов", "Цифровой профиль", "Качество данных", "Рейтинг регионов"}
 IDENTIFIER = re.compile(r"\b([a-z_][a-z0-9_]*)\b")
 SQL_WORDS = {
@@ -53,11 +49,8 @@ def assets() -> bundle.Bundle:
 @pytest.fixture(scope="module")
 def manifest_columns() -> dict[str, set[str]]:
     """Model name → documented columns, from the dbt manifest (parsed now if it is missing)."""
-    if not MANIFEST.exists():
-        env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_DIR)}
-        dbt = Path(sys.executable).with_name("dbt")
-        subprocess.run([str(dbt), "parse", "--quiet"], cwd=DBT_DIR, env=env, check=True)
-    nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
+    manifest = MANIFEST_PATH if MANIFEST_PATH.exists() else prepare_manifest()  # with the vars dbt needs
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
     return {node["name"]: set(node["columns"]) for node in nodes if node["resource_type"] == "model"}
 
 

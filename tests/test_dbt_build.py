@@ -23,6 +23,7 @@ MARTS = (
     "mart_data_quality",
     "mart_region_rating",
     "mart_municipal_rating",
+    "mart_requests",
 )
 
 
@@ -71,7 +72,9 @@ def test_fixture_lake_numbers(built_home: Path) -> None:
     """Known values on the fixture lake, computed by hand from test_dbt_fixture_lake.py.
 
     RU-KB 2026-W47: A1 = 1 of 2 active general schools (closed school left out); B2 = 1 of 2
-    teacher chats (10 messages lively, 9 not); A8 = 1/1 municipality with a management body;
+    teacher chats (10 messages lively, 9 not); A8 = 1/1 municipality whose management body has an
+    active Сферум profile; A11 = 1 of 2 pedagogical staff (school 1's content, largest kind 1);
+    C2 = 4 of 8 (recommendations on 2 or 3 portfolio documents); C7 = 4 of 8;
     E1 median of 1, 3, 5 hours = 3; country C1 = 5 + 5 complete of 16 students. Matters when a
     definition changes. On failure: recompute by hand and fix the model or the fixture.
     """
@@ -79,22 +82,30 @@ def test_fixture_lake_numbers(built_home: Path) -> None:
     assert _indicator(built_home, "2026-W47", "region", "RU-KB", "B2")[:3] == (1, 2, 0.5)
     assert _indicator(built_home, "2026-W47", "region", "RU-KB", "A8")[:3] == (1, 1, 1.0)
     assert _indicator(built_home, "2026-W47", "region", "RU-KB", "E1")[2] == 3.0
+    assert _indicator(built_home, "2026-W47", "region", "RU-KB", "A11")[:3] == (1, 2, 0.5)
+    assert _indicator(built_home, "2026-W47", "region", "RU-KB", "C2")[:3] == (4, 8, 0.5)
+    assert _indicator(built_home, "2026-W47", "region", "RU-KB", "C7")[:3] == (4, 8, 0.5)
     assert _indicator(built_home, "2026-W47", "country", "RU", "C1")[:2] == (10, 16)
 
 
-def test_rejected_delivery_rates_region_no_data(built_home: Path) -> None:
-    """RU-SMO's rejected gis_staff in 2026-W47 makes it no_data with the reason, unranked.
+def test_rejected_delivery_rates_region_partial(built_home: Path) -> None:
+    """RU-SMO's rejected gis_staff in 2026-W47: A3, A4 and A11 lack data (0.40 of the weight, not over
+    half), so the region is ranked on the rest, «неполные данные», the rejected file named in the reason.
 
-    Matters for the ministry's edition: a region without data is never rated zero silently. On
-    failure: check int_loads_current and int_region_weeks_assessed against the load log.
+    Matters for the ministry's edition (SPEC D1): a missing indicator is never a silent zero, and one
+    rejected file does not unrank a region. On failure: check int_unit_scores (weights spread) and
+    mart_region_rating's thresholds against the load log.
     """
     with duckdb.connect(str(built_home / "warehouse.duckdb"), read_only=True) as con:
         row = con.execute(
-            "select data_status, data_status_reason, score, rank from marts.mart_region_rating "
-            "where week = '2026-W47' and region_code = 'RU-SMO'"
+            "select data_status, data_status_reason, score, rank, missing_weight "
+            "from marts.mart_region_rating where week = '2026-W47' and region_code = 'RU-SMO'"
         ).fetchone()
     assert row is not None
-    assert row[0] == "no_data" and "gis_staff" in row[1] and row[2] is None and row[3] is None
+    status, reason, score, rank, missing = row
+    assert status == "partial" and rank == 2 and score is not None
+    assert missing == pytest.approx(0.40)
+    assert "A11, A3, A4" in reason and "gis_staff: файл отклонён" in reason
 
 
 def test_rebuild_and_week_rerun_are_idempotent(built_home: Path) -> None:

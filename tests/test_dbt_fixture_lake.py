@@ -1,8 +1,9 @@
 """A small lake in the exact lake schema, for the dbt build and publish tests (no generator needed).
 
 Two regions (RU-KB, RU-SMO) × two weeks (2026-W46, 2026-W47): one municipality each with a
-management body, two general schools and a closed school; users, chats, students and staff; one
-rejected delivery (RU-SMO gis_staff in 2026-W47) so the rating has a «нет данных» region.
+management body, two general schools and a closed school; users, chats, students, staff and ФГИС
+content; one rejected delivery (RU-SMO gis_staff in 2026-W47), so the rating has a region with
+«неполные данные» (A3, A4 and A11 lack their ГИС staff: 0.40 of the weight, spread over the rest).
 """
 
 from __future__ import annotations
@@ -90,7 +91,13 @@ def _students(region: str, week: str) -> list[dict[str, Any]]:
                     "has_birthplace": True,
                     "has_physical": n != 0,
                     "portfolio_docs": n,
+                    "has_recommendations": n >= 2,  # C2: recommendations on a portfolio (n ≥ 1 documents)
                     "enrolled_on": "2025-09-01",
+                    "has_email": True,
+                    "has_inn_person": True,
+                    "has_actual_address": True,
+                    "has_login": True,
+                    "has_content_access": n < 2,  # C7: 2 of 4 per school
                 }
             )
     return rows
@@ -113,14 +120,21 @@ def _rows(dataset: str, region: str, week: str) -> list[dict[str, Any]]:
             for i, role in enumerate(["teacher", "teacher", "student", "student", "student", "student"])
         ]
     if dataset == "sferum_orgs":
+        # School 1 active, school 2 inactive; the management body registered (A8).
         return [
             {
                 "org_inn": inn,
                 "sferum_org_id": f"sf-{inn}",
                 "connected_on": "2025-09-01",
-                "status": "active" if i == 0 else "inactive",
+                "status": "active" if i != 1 else "inactive",
             }
-            for i, inn in enumerate(schools)
+            for i, inn in enumerate((schools[0], schools[1], _inn(region, 0)))
+        ]
+    if dataset == "fgis_content":
+        # A11: school 1's one ФГИС teacher used lessons and tests (the largest kind counts: 1).
+        return [
+            {"org_inn": schools[0], "role": role, "content_kind": kind, "launches": 3, "users": 1}
+            for role, kind in (("teacher", "lesson"), ("teacher", "test"), ("student", "lesson"))
         ]
     if dataset == "sferum_users":
         return [

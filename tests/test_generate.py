@@ -203,3 +203,72 @@ def test_oktmo_prefixes_and_tax_codes_do_not_collide() -> None:
     assert not [(a, b) for a in prefixes for b in prefixes if a != b and b.startswith(a)]
     tax_codes = [p["tax_code"] for p in profiles]
     assert len(set(tax_codes)) == len(tax_codes)
+
+
+def test_region_without_gis_sends_no_gis_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region configured `gis: none` (protocol 18.10.2022 p.11: regions without a ГИС) gets its
+    federal files and no gis_* file. On failure: write_region_week ignores Config.expected_datasets."""
+    import yaml
+
+    raw = yaml.safe_load(Path("orchestration.yaml").read_text(encoding="utf-8"))
+    raw["regions"]["RU-SMO"]["gis"] = "none"
+    config_path = tmp_path / "orchestration.yaml"
+    config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("EDUMON_CONFIG", str(config_path))
+    load_config.cache_clear()  # load_config is cached: read the edited file, and the real one after
+    try:
+        out = tmp_path / "landing"
+        generate("demo", out, weeks=1, seed=7, last_week="2026-W47", regions=["RU-SMO"])
+    finally:
+        monkeypatch.delenv("EDUMON_CONFIG")
+        load_config.cache_clear()
+    written = sorted(p.name.split("_RU-")[0] for p in out.iterdir() if p.is_file() and "_RU-" in p.name)
+    systems = {name: d.system for name, d in load_config().datasets.items()}
+    assert written and all(systems[name] != "gis" for name in written), written
+    assert "fgis_orgs" in written and "fgis_content" in written
+
+
+def test_fgis_content_grows_with_adoption_and_has_a_long_tail(demo: Path) -> None:
+    """fgis_content (A11): teachers using verified content grow week over week, lessons are used
+    far more than simulators, and no kind has more users than launches. On failure re-tune
+    CONTENT_KINDS / CONTENT_WEEKLY_USE in population.py."""
+
+    def users(week: str) -> dict[str, int]:
+        header, rows = _read(demo / f"fgis_content_RU-KB_{week}.csv", "fgis_content", "RU-KB")
+        totals: dict[str, int] = {}
+        for row in rows:
+            record = dict(zip(header, row, strict=True))
+            assert int(str(record["users"])) <= int(str(record["launches"]))
+            if record["role"] == "teacher":
+                kind = str(record["content_kind"])
+                totals[kind] = totals.get(kind, 0) + int(str(record["users"]))
+        return totals
+
+    before, after = users("2026-W46"), users("2026-W47")
+    assert sum(after.values()) > sum(before.values())
+    assert after["lesson"] > 3 * after.get("simulator", 0)
+
+
+def test_seed_003_district_has_most_schools_below_half(demo: Path) -> None:
+    """Seed 003 (Постановление №380): in Сергокалинский район most schools' students used «Сферум»
+    in 12 months below 50 %, the named schools' shares spread over 18–49 %. On failure re-tune
+    plan._laggard_use_share or the district's lateness in demo_regions.yaml."""
+    orgs = [json.loads(line) for line in (demo / "fgis_orgs_RU-DA_2026-W47.jsonl").open(encoding="utf-8")]
+    district = {
+        o["inn"] for o in orgs if o["municipality"].startswith("Сергокал") and o["org_kind"] == "general"
+    }
+    header, rows = _read(demo / "gis_students_RU-DA_2026-W47.csv", "gis_students", "RU-DA")
+    students: dict[str, int] = {}
+    for row in rows:
+        inn = str(row[header.index("org_inn")])
+        students[inn] = students.get(inn, 0) + 1
+    header, rows = _read(demo / "sferum_users_RU-DA_2026-W47.csv", "sferum_users", "RU-DA")
+    active: dict[str, int] = {}
+    for row in rows:
+        record = dict(zip(header, row, strict=True))
+        if record["role"] == "student" and str(record["last_active_on"] or "") >= "2025-11-22":
+            active[str(record["org_inn"])] = active.get(str(record["org_inn"]), 0) + 1
+    shares = sorted(active.get(inn, 0) / students[inn] for inn in district if students.get(inn))
+    below = [s for s in shares if s < 0.5]
+    assert len(below) >= 12 and len(below) > len(shares) / 2, shares
+    assert min(below) >= 0.15 and max(below) - min(below) >= 0.15, shares

@@ -272,7 +272,8 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
     for extra in rows[len(ratings) :]:  # regions with only failed loads, added from mart_data_quality
         assert extra["Данные за неделю"] == NO_DATA and extra["Причина отсутствия данных"], extra
     for row, rating in zip(rows, ratings, strict=False):
-        code, ok = rating["region_code"], rating["data_status"] == "ok"
+        # «неполные данные» (partial) is ranked and scored like ok (SPEC D1); only no_data is not.
+        code, ok = rating["region_code"], rating["data_status"] != "no_data"
         rank, previous = rating["rank"], rating["previous_rank"]
         assert row["Место"] == dash_or(rank), code
         assert row["Место неделей ранее"] == dash_or(previous), code
@@ -290,7 +291,12 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
             label = f"{indicator} {config.indicators[indicator].name}"
             assert row[label] == expected_cell(value and value["value"]), (code, indicator)
             assert row[f"{indicator}: цель достигнута"] == expected_flag(value), (code, indicator)
-        assert row["Данные за неделю"] == ("есть" if ok else NO_DATA)
+        status = {"ok": "есть", "partial": "неполные данные", "no_data": NO_DATA}[rating["data_status"]]
+        assert row["Данные за неделю"] == status, code
+        for section in config.rating.sections:
+            score = rating.get(f"section_{section.id}_score")
+            if section.indicators and ok and score is not None:
+                assert row[f"Раздел «{section.name}»: балл"] == expected_cell(score), (code, section.id)
         if ok or rating["data_status_reason"]:
             assert row["Причина отсутствия данных"] == rating["data_status_reason"], code
         else:  # the mart gave no reason: the edition names one from mart_data_quality
@@ -346,11 +352,17 @@ def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1
             assert row["Муниципалитет"] == unit["unit_name"], key
         else:
             assert row["Образовательная организация"] == unit["unit_name"], key
-            if unit["parent_id"] in municipalities:  # a school sits under its own municipality, by rank
+            if unit["parent_id"] in municipalities:  # under its own municipality, by A5 (seed 003)
                 assert unit["parent_id"] == current, key
-                place = row["Место"] if isinstance(row["Место"], int) else previous_place
+                order = unit.get("a5_order")
+                place = order if order is not None else (row["Место"] if isinstance(row["Место"], int) else 0)
+                place = place if place else previous_place
                 assert place >= previous_place, key
                 previous_place = place
+                flag = unit.get("is_below_a5_flag")
+                assert row["A5 менее 50 % (seed 003)"] == (
+                    NO_DATA if flag is None else ("менее 50 %" if flag else "нет")
+                )
     main_order = [r["Код региона"] for r in sheet_rows(book[MAIN])[1]]
     regions = list(dict.fromkeys(r["Код региона"] for r in rows))
     assert regions == [code for code in main_order if code in regions]  # regions in rating order
@@ -379,10 +391,10 @@ def test_no_data_region_is_never_a_silent_zero(issued: Path) -> None:
     smolensk = next(r for r in rows if r["Код региона"] == "RU-SMO")
     assert smolensk["Балл (0–1)"] == NO_DATA
     assert smolensk["Причина отсутствия данных"] == SMO_REASON
-    assert smolensk["A3 Педагоги, зарегистрированные в Сферуме"] == NO_DATA
+    assert smolensk[f"A3 {load_config().indicators['A3'].name}"] == NO_DATA
     assert smolensk["A1 Подключение ОО к ИКОП «Сферум»"] == pytest.approx(355 / 372)
     dagestan = next(r for r in rows if r["Код региона"] == "RU-DA")
-    assert dagestan["C6: цель достигнута"] == NO_DATA  # an ok region's indicator without a denominator
+    assert dagestan["A10: цель достигнута"] == NO_DATA  # an ok region's weighted indicator without a row
     assert 0 not in [smolensk[h] for h in smolensk if h.startswith(("A3", "A4", "C1", "C6"))]
 
 
@@ -434,9 +446,20 @@ def test_method_sheet_comes_from_the_configuration(issued: Path) -> None:
     """«Методика» lists every indicator of orchestration.yaml with formula, target, weight and source.
     On failure the configuration and the sheet disagree: the sheet must be rebuilt from it."""
     config = load_config()
-    _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[METHOD])
+    _, all_rows = sheet_rows(openpyxl.load_workbook(outbox_file(issued, "xlsx"))[METHOD])
+    rows = [r for r in all_rows if r["Код"] != "Раздел"]
+    sections = [r for r in all_rows if r["Код"] == "Раздел"]
     assert [r["Код"] for r in rows] == list(config.indicators)
+    # The five sections of p.11, each with its weight (the sum of its indicators') and the rationale.
+    assert [r["Показатель"] for r in sections] == [s.name for s in config.rating.sections]
+    for row, section in zip(sections, config.rating.sections, strict=True):
+        weight = sum(config.rating.weights[i] for i in section.indicators)
+        assert row["Вес в рейтинге"] == (pytest.approx(weight) if section.indicators else DASH)
+        assert row["Формула расчёта"]
     for row in rows:
+        assert row["Умолчание edumon (не из документа)"] == (
+            config.indicators[row["Код"]].edumon_default or DASH
+        )
         spec = config.indicators[row["Код"]]
         assert (row["Показатель"], row["Формула расчёта"], row["Источник (документ)"]) == (
             spec.name, spec.formula, spec.source,
@@ -564,7 +587,7 @@ def test_csv_and_json_agree_with_the_workbook(issued: Path) -> None:
     from tables.region_table."""
     assert_csv_and_json_agree_with_the_workbook(issued, WEEK)
     header = _csv_rows(outbox_file(issued, "csv"))[0]
-    assert [h.split()[0].rstrip(":") for h in header[-6:]] == ["A5", "A5", "A6", "A6", "B1", "B1"]
+    assert [h.split()[0].rstrip(":") for h in header[-6:]] == ["B3", "B3", "C1", "C1", "C6", "C6"]
 
 
 def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: int = 1) -> None:
@@ -598,7 +621,7 @@ def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: 
             value = item["indicators"][indicator]["value"]
             assert sheet_row["Значение"] == (NO_DATA if value is None else expected_cell(value))
     assert document["edition"]["week"] == week and document["edition"]["version"] == version
-    assert len(document["methodology"]) == len(load_config().indicators)
+    assert len(document["methodology"]) == len(load_config().indicators) + len(load_config().rating.sections)
 
 
 def test_manifest_checksums_match_the_files(issued: Path) -> None:
@@ -650,7 +673,10 @@ def test_reissue_writes_the_next_version_and_never_touches_earlier_ones(home: Pa
     assert manifest["reissue_of"] == f"rating_{WEEK}_v1"
     title = openpyxl.load_workbook(edition.data_file("xlsx"))[MAIN]["A2"].value
     assert "v2" in title and "исправлен файл" in title
-    assert sorted(p.name for p in (home / "outbox").iterdir()) == sorted([*before, *_digests(home, 2)])
+    files = sorted(p.name for p in (home / "outbox").iterdir() if p.is_file())  # regions/ holds their own
+    assert files == sorted([*before, *_digests(home, 2)])
+    assert (home / "outbox" / "regions" / "RU-KB" / f"rating_{WEEK}_v2.xlsx").is_file()
+    assert (home / "outbox" / "regions" / "RU-KB" / f"rating_{WEEK}_v1.xlsx").is_file()
 
 
 def test_the_same_marts_give_the_same_bytes(tmp_path: Path, serving_file: Path) -> None:
@@ -731,3 +757,82 @@ def test_weekly_schedule_rates_the_week_that_ended(home: Path, monkeypatch: pyte
         issue_edition(WEEK, home)
         result = weekly_rating_schedule.evaluate_tick(context)
         assert not result.run_requests and result.skip_message and "already issued" in result.skip_message
+
+
+def test_each_region_gets_its_own_edition(issued: Path) -> None:
+    """p.11 sends the report «субъектам»: outbox/regions/{region}/rating_{week}_v1.xlsx per region
+    with a manifest. RU-KB's workbook shows its place and score, its indicators beside the target
+    and the country (as mart_indicators), only its own municipalities and schools; RU-SMO's data-
+    quality sheet names the rejected file, its row and rule and what to resend. On failure compare
+    the sheet with the marts named in the assertion (pipelines/rating/regional.py)."""
+    path = issued / "outbox" / "regions" / "RU-KB" / f"rating_{WEEK}_v1.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [MAIN, "Показатели региона", MUNICIPAL, "Качество данных", METHOD]
+    _, rows = sheet_rows(book[MAIN])
+    rating = mart(
+        issued, "select rank, score from mart_region_rating where week = ? and region_code = 'RU-KB'", WEEK
+    )
+    assert [(r["Код региона"], r["Место"], r["Балл (0–1)"]) for r in rows] == [
+        ("RU-KB", rating[0]["rank"], pytest.approx(rating[0]["score"]))
+    ]
+    values = {
+        (r["level"], r["indicator"]): r["value"]
+        for r in mart(
+            issued,
+            "select level, indicator, value from mart_indicators where week = ? "
+            "and ((level = 'region' and unit_id = 'RU-KB') or level = 'country')",
+            WEEK,
+        )
+    }
+    _, indicator_rows = sheet_rows(book["Показатели региона"])
+    assert {r["Показатель"] for r in indicator_rows} == {i for _, i in values}
+    for row in indicator_rows:
+        own, country = values.get(("region", row["Показатель"])), values.get(("country", row["Показатель"]))
+        assert row["Значение региона"] == (NO_DATA if own is None else pytest.approx(own))
+        assert row["Российская Федерация"] == (NO_DATA if country is None else pytest.approx(country))
+    _, municipal = sheet_rows(book[MUNICIPAL])
+    assert municipal and {r["Код региона"] for r in municipal} == {"RU-KB"}
+    manifest = json.loads(path.with_name(f"rating_{WEEK}_v1.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"][0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert manifest["region"] == "RU-KB" and manifest["rank"] == rating[0]["rank"]
+    smolensk = openpyxl.load_workbook(issued / "outbox" / "regions" / "RU-SMO" / f"rating_{WEEK}_v1.xlsx")
+    _, quality = sheet_rows(smolensk["Качество данных"])
+    assert [(q["Файл"], q["Правило проверки"], q["Состояние"]) for q in quality] == [
+        ("gis_students_RU-SMO_2026-W47.csv", "snils_checksum", "файл отклонён")
+    ]
+    assert "строка 12" in quality[0]["Причина (строка и правило)"]
+    assert "gis_students_RU-SMO_2026-W47.csv" in quality[0]["Что отправить повторно"]
+
+
+def test_main_sheet_has_the_five_sections_and_marks_regions_without_gis() -> None:
+    """«Рейтинг регионов» groups the weighted indicators in the five sections of protocol
+    18.10.2022 p.11, each with its score; a region without a ГИС reads «нет ГИС» for the ГИС
+    indicators (not «нет данных», not 0) and «неполные данные» when ranked on the rest. On failure
+    look at tables._section_columns / _region_row."""
+    from pipelines.rating.marts import IndicatorValue, RatingData, RegionRating
+    from pipelines.rating.tables import EditionInfo, region_table
+
+    config = load_config()
+    region = RegionRating(
+        region_code="RU-CHU", region_name="Чукотский автономный округ", federal_district="ДФО", score=0.7,
+        rank=1, previous_rank=None, rank_change=None, score_change=None, data_status="partial",
+        data_status_reason="неполные данные: без данных A10 (нет ГИС), A3 (нет ГИС), A4 (нет ГИС)",
+        missing_weight=0.35, has_gis=False, sections={"content": 0.5, "sferum": 0.8, "communities": 0.4},
+    )  # fmt: skip
+    a1 = IndicatorValue("A1", 9, 10, 0.9, 1.0, False)
+    data = RatingData(WEEK, "0" * 64, [region], {("region", "RU-CHU"): {"A1": a1}})
+    table = region_table(config, data, EditionInfo(WEEK, 1, "0" * 64, None))
+    headers = [c.header for c in table.columns]
+    sections = [h for h in headers if h.startswith("Раздел «")]
+    assert [h.split("»: ")[0] + "»" for h in sections] == [
+        f"Раздел «{s.name}»" for s in config.rating.sections
+    ]
+    row = dict(zip(headers, table.rows[0], strict=True))
+    assert row["Раздел «Подключение и активность в Сферуме»: балл"] == 0.8
+    assert row["Раздел «Взаимодействие ФГИС с ГИС»: балл"] == NO_DATA  # its only indicator has no ГИС
+    assert row[f"A3 {config.indicators['A3'].name}"] == "нет ГИС"
+    assert row[f"A10 {config.indicators['A10'].name}"] == "нет ГИС"
+    assert row[f"A1 {config.indicators['A1'].name}"] == 0.9
+    assert row[f"A9 {config.indicators['A9'].name}"] == NO_DATA  # a federal indicator without a row
+    assert row["Данные за неделю"] == "неполные данные" and row["Место"] == 1
+    assert row["Раздел «Регионы без ГИС»: региональная ГИС"].startswith("нет ГИС")

@@ -59,7 +59,7 @@ def issue_by_dagster_run(serving: Path, home: Path) -> str:
 def test_edition_from_the_dbt_built_marts(tmp_path: Path) -> None:
     """dbt builds the marts of the fixture lake (one rejected delivery: RU-SMO), publish swaps in
     serving.duckdb, the rating job issues the week: every cell matches the real marts and the
-    rejected region reads «нет данных» with the load's reason. On failure, if the mart columns
+    rejected region reads «неполные данные» with the load's reason. On failure, if the mart columns
     changed, docs/architecture.md and pipelines/rating/marts.py must change together."""
     build_home = tmp_path / "pipeline"
     build_lake(build_home / "lake", list(load_config().datasets))
@@ -69,7 +69,12 @@ def test_edition_from_the_dbt_built_marts(tmp_path: Path) -> None:
     assert_edition_matches_marts(home, week)
     rows = assert_main_sheet_matches_marts(home, week)
     smolensk = next(row for row in rows if row["Код региона"] == "RU-SMO")
-    assert smolensk["Балл (0–1)"] == "нет данных" and "gis_staff" in smolensk["Причина отсутствия данных"]
+    # One rejected ГИС file: A3, A4, A11 lack data (0.40 of the weight, not over half) → ranked on the
+    # rest, «неполные данные», the rejected file named (SPEC D1).
+    assert smolensk["Данные за неделю"] == "неполные данные" and isinstance(smolensk["Балл (0–1)"], float)
+    assert "gis_staff" in smolensk["Причина отсутствия данных"]
+    regional = home / "outbox" / "regions" / "RU-SMO"
+    assert any(p.name.endswith(".xlsx") for p in regional.iterdir())  # its own edition
 
 
 def test_edition_from_the_demo_pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-{#- Keep one row per week and key: the lake keeps every accepted file's rows (STYLE.md 1), so the
+{#- Keep one row per week and key: the lake keeps every accepted file's rows, so the
     same key may arrive from two partitions of a week (two regions, a corrected file). The latest
     load wins (load log checked_at), then `order_first` (e.g. the latest enrolment), then the last
     row of the file. Reads only the run's lake partitions (lake_partitions_in_run, widened by

@@ -16,9 +16,9 @@
     {{ indicator_case(indicator_of(measure_column), var('edumon:indicator_units'), dbt.type_string()) }}
 {%- endmacro %}
 
-{#- «C3:fio» → «C3»; an indicator id stays itself. -#}
+{#- A breakdown measure «C3:fio», «A1:vocational», «A3:pedagogical» → its indicator; an id stays itself. -#}
 {% macro indicator_of(measure_column) -%}
-    case when {{ measure_column }} like 'C3:%' then 'C3' else {{ measure_column }} end
+    split_part({{ measure_column }}, ':', 1)
 {%- endmacro %}
 
 {#- The value of a measure: a share for shares, the count for counts, the median hours for E1. -#}
@@ -47,4 +47,20 @@
         max(case when {{ measure_column }} = '{{ measure }}' then denominator end) as {{ name }}_denominator,
         max(case when {{ measure_column }} = '{{ measure }}' then value end) as {{ name }}_value{{ "," if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- A wide indicator mart (mart_weekly_adoption, mart_chat_activity, mart_profile_completeness): one row
+    per week, level and unit, three columns per measure, pivoted from the long int_indicator_values. -#}
+{% macro indicator_mart(indicator_values, measures) -%}
+select
+    week,
+    level,
+    unit_id,
+    unit_name,
+    parent_id,
+    region_code,
+    {{ pivot_measures(measures) }}
+from {{ indicator_values }}
+where measure in ('{{ measures | join("', '") }}')
+group by week, level, unit_id, unit_name, parent_id, region_code
 {%- endmacro %}

@@ -1,20 +1,25 @@
-"""dbt's Jinja context for sqlfluff's plain jinja templater: var() with dbt_project.yml's defaults,
-`modules.datetime`, `exceptions` — enough to render every model offline without dbt."""
+"""dbt's Jinja context for sqlfluff's plain jinja templater: var() with the values the pipeline passes
+(pipelines.transform.project.dbt_vars, from orchestration.yaml), `modules.datetime`, `exceptions` —
+enough to render every model offline without dbt."""
 
 import datetime as _datetime
+import sys
 import types
 from pathlib import Path
 
-import yaml
+_REPOSITORY = Path(__file__).resolve().parents[2]
+if str(_REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(_REPOSITORY))
 
-_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
-_PROJECT = yaml.safe_load(_PROJECT_FILE.read_text(encoding="utf-8"))
+from pipelines.transform.project import dbt_vars  # noqa: E402
+
+_VARS = dbt_vars()
 
 modules = types.SimpleNamespace(datetime=_datetime)
 
 
 def var(name: str, default: object = None) -> object:
-    return _PROJECT["vars"].get(name, default)
+    return _VARS.get(name, default)
 
 
 class _Exceptions:

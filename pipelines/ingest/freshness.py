@@ -57,7 +57,7 @@ def missing_deliveries(home: Home, now: datetime | None = None) -> list[Missing]
         for region in config.regions:
             missing += [
                 Missing(d, region, week, deadline)
-                for d in config.datasets
+                for d in config.expected_datasets(region)  # no gis_* from a region without a ГИС
                 if (d, region, week) not in arrived
             ]
     return missing

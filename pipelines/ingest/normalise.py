@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from pipelines.checks.findings import Finding, ParseFailed
 from pipelines.config import FieldSpec, FileFormat, load_config
-from pipelines.contracts import VALID_PREFIX, lake_columns
+from pipelines.contracts import LAKE_TYPES, VALID_PREFIX, lake_columns
 from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
 from pipelines.weeks import MOSCOW
 
@@ -57,6 +57,9 @@ def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta, snils_key: bytes
     findings: list[Finding] = []
     columns: dict[str, pa.Array] = {}
     for name, spec in dataset.fields.items():
+        if name not in raw.column_names:  # a `since` field the export does not carry yet: not delivered
+            columns.update(_not_delivered(name, spec, raw.num_rows))
+            continue
         cells = _clean(raw.column(name).combine_chunks())
         if spec.pii is not None:
             columns.update(_personal(name, spec, cells, snils_key))
@@ -80,6 +83,16 @@ def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta, snils_key: bytes
     order = [c.name for c in lake_columns(dataset_name)]
     helpers = [name for name in columns if name.startswith(VALID_PREFIX)]
     return pa.table({name: columns[name] for name in order + helpers})
+
+
+def _not_delivered(name: str, spec: FieldSpec, rows: int) -> dict[str, pa.Array]:
+    """Lake columns of a field the file lacks: null (unknown), never false, so dbt reads «нет данных»."""
+    if spec.pii is None:
+        return {name: pa.nulls(rows, _ARROW_TYPES[LAKE_TYPES[spec.type]])}
+    columns = {f"has_{name}": pa.nulls(rows, pa.bool_())}
+    if spec.pii == "hash":
+        columns[f"{name}_hash"] = pa.nulls(rows, pa.string())
+    return columns
 
 
 def lake_table(validated: pa.Table, dataset_name: str) -> pa.Table:

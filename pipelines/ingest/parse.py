@@ -69,13 +69,14 @@ def _rename_to_fields(table: pa.Table, dataset: Dataset, fmt: FileFormat) -> pa.
                 )
             ]
         )
+    # A field added with `since` may be absent: exports catch up with the contract (normalise empties it).
     known = [header for header in present if header in field_of]
     if _header_missing(present, known, len(delivered_of)):
         raise ParseFailed([_missing_header(present, known, delivered_of, fmt)])
     findings = [
         Finding("schema.missing_column", f"column {header!r} (field {name}) is missing", column=header)
         for name, header in delivered_of.items()
-        if header not in present
+        if header not in present and not dataset.fields[name].since
     ]
     unexpected = [position for position, header in enumerate(present, start=1) if header not in field_of]
     if unexpected:

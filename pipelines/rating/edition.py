@@ -25,7 +25,8 @@ from pipelines.config import Config, home_path, load_config
 from pipelines.faults import fault_point
 from pipelines.rating.flat import csv_table, edition_json, write_csv, write_json
 from pipelines.rating.marts import RatingData, read_rating_data
-from pipelines.rating.tables import EditionInfo, edition_tables
+from pipelines.rating.regional import issue_regional_editions
+from pipelines.rating.tables import EditionInfo, edition_tables, municipal_indicators
 from pipelines.rating.workbook import write_workbook
 from pipelines.weeks import parse_week, week_monday, week_sunday
 
@@ -176,7 +177,7 @@ def issue_edition(
     previous = latest_edition(outbox, week)
     if previous and not reissue:
         raise EditionExistsError(exists_message(previous))
-    data = read_rating_data(serving, week, config.rating.edition.municipal_indicators)
+    data = read_rating_data(serving, week, municipal_indicators(config))
     edition = Edition(outbox, week, previous.version + 1 if previous else 1)
     info = EditionInfo(week, edition.version, data.serving_sha256, reason if reissue else None)
     outbox.mkdir(parents=True, exist_ok=True)
@@ -186,4 +187,6 @@ def issue_edition(
         _publish(folder, edition)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    # Each region's own edition of the same version (p.11: «и субъектам Российской Федерации»).
+    issue_regional_editions(config, data, info, outbox, serving, edition.name)
     return edition

@@ -48,12 +48,19 @@ class RegionRating:
     previous_rank: int | None
     rank_change: int | None
     score_change: float | None
-    data_status: str  # ok | no_data
+    data_status: str  # ok | partial («неполные данные», ranked) | no_data (unranked)
     data_status_reason: str | None
+    missing_weight: float | None = None
+    has_gis: bool = True  # false: a region without a regional ГИС (p.11 «Регионы без ГИС»)
+    sections: dict[str, float | None] = field(default_factory=dict)  # section id → section score
 
     @property
     def has_data(self) -> bool:
-        return self.data_status == "ok"
+        return self.data_status != "no_data"
+
+    @property
+    def is_partial(self) -> bool:
+        return self.data_status == "partial"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,9 @@ class UnitRating:
     previous_rank: int | None
     rank_change: int | None
     score_change: float | None
+    a5_value: float | None = None  # seed 003's table: A5 and its «менее 50 %» flag, place by A5
+    is_below_a5_flag: bool | None = None
+    a5_order: int | None = None
 
 
 @dataclass
@@ -124,22 +134,32 @@ def _problem_reasons(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, str
     return {region: "; ".join(texts) for region, texts in reasons.items()}
 
 
+REGION_FIELDS = (
+    "region_code", "region_name", "federal_district", "score", "rank", "previous_rank", "rank_change",
+    "score_change", "data_status", "data_status_reason", "missing_weight", "has_gis",
+)  # fmt: skip
+SECTION_PREFIX, SECTION_SUFFIX = "section_", "_score"
+
+
 def _region_ratings(con: duckdb.DuckDBPyConnection, week: str) -> list[RegionRating]:
     rows = _records(
-        con,
-        """select region_code, region_name, federal_district, score, rank, previous_rank,
-                  rank_change, score_change, data_status, data_status_reason
-           from mart_region_rating where week = ?
-           order by rank nulls last, region_code""",
-        [week],
+        con, "select * from mart_region_rating where week = ? order by rank nulls last, region_code", [week]
     )
     problems = _problem_reasons(con, week)
     regions = []
     for row in rows:
-        if row["data_status"] != "ok" and not row["data_status_reason"]:
+        if row["data_status"] == "no_data" and not row["data_status_reason"]:
             # The mart says "no data" without saying why: the load log's own words are the reason.
             row["data_status_reason"] = problems.get(row["region_code"], NO_LOADS_REASON)
-        regions.append(RegionRating(**row))
+        sections = {
+            name[len(SECTION_PREFIX) : -len(SECTION_SUFFIX)]: value
+            for name, value in row.items()
+            if name.startswith(SECTION_PREFIX) and name.endswith(SECTION_SUFFIX)
+        }
+        fields = {name: row[name] for name in REGION_FIELDS if name in row}
+        if fields.get("has_gis") is None:
+            fields.pop("has_gis", None)
+        regions.append(RegionRating(**fields, sections=sections))
     return regions + _unrated_problem_regions(con, week, {r.region_code for r in regions}, problems)
 
 
@@ -197,13 +217,12 @@ def _indicator_values(
 def _unit_ratings(con: duckdb.DuckDBPyConnection, week: str) -> list[UnitRating]:
     rows = _records(
         con,
-        """select level, unit_id, unit_name, parent_id, region_code, score, rank, previous_rank,
-                  rank_change, score_change
-           from mart_municipal_rating where week = ?
+        """select * from mart_municipal_rating where week = ?
            order by region_code, level, parent_id, rank nulls last, unit_id""",
         [week],
     )
-    return [UnitRating(**row) for row in rows]
+    names = set(UnitRating.__dataclass_fields__)
+    return [UnitRating(**{k: v for k, v in row.items() if k in names}) for row in rows]
 
 
 def _read(serving: Path, week: str, unit_indicators: list[str], sha256: str) -> RatingData:

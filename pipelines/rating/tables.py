@@ -19,6 +19,9 @@ Cell = str | int | float | None
 Kind = Literal["text", "int", "change", "share", "count", "score", "score_change", "hours", "weight"]
 
 NO_DATA = "нет данных"
+NO_GIS = "нет ГИС"
+PARTIAL = "неполные данные"
+BELOW_A5 = "менее 50 %"
 NOT_APPLICABLE = "—"
 YES, NO = "да", "нет"
 COUNTRY_NAME = "Российская Федерация"
@@ -120,8 +123,22 @@ def indicator_order(config: Config, indicators: set[str]) -> list[str]:
     return sorted(indicators, key=position)
 
 
-def value_cell(value: IndicatorValue | None) -> Cell:
-    return NO_DATA if value is None or value.value is None else value.value
+def value_cell(value: IndicatorValue | None, no_gis: bool = False) -> Cell:
+    """The value, or why there is none: «нет ГИС» for a ГИС indicator of a region without one."""
+    if value is None or value.value is None:
+        return NO_GIS if no_gis else NO_DATA
+    return value.value
+
+
+def lacks_gis(config: Config, region: RegionRating, indicator: str) -> bool:
+    spec = indicator_spec(config, indicator)
+    return not region.has_gis and spec is not None and spec.gis
+
+
+def municipal_indicators(config: Config) -> list[str]:
+    """Seed 003's A5 first, then every weighted indicator of the composite score."""
+    shown = list(config.rating.edition.municipal_indicators)
+    return shown + [i for i in config.rating.weights if i not in shown]
 
 
 def flag_cell(value: IndicatorValue | None) -> Cell:
@@ -156,6 +173,18 @@ def _indicator_columns(config: Config, indicators: list[str]) -> list[Column]:
     return columns
 
 
+def _section_columns(config: Config) -> list[Column]:
+    """The five sections of protocol 18.10.2022 p.11, each: its score, then its indicators."""
+    columns = []
+    for section in config.rating.sections:
+        if section.indicators:
+            columns.append(Column(f"section_{section.id}", f"Раздел «{section.name}»: балл", "score"))
+            columns += _indicator_columns(config, section.indicators)
+        else:  # «Регионы без ГИС»: which regions, rated on what they have
+            columns.append(Column(f"section_{section.id}", f"Раздел «{section.name}»: региональная ГИС"))
+    return columns
+
+
 def region_columns(config: Config) -> list[Column]:
     return [
         Column("rank", "Место", "int"),
@@ -166,10 +195,14 @@ def region_columns(config: Config) -> list[Column]:
         Column("federal_district", "Федеральный округ"),
         Column("score", "Балл (0–1)", "score"),
         Column("score_change", "Изменение балла", "score_change"),
-        *_indicator_columns(config, list(config.rating.weights)),
+        *_section_columns(config),
         Column("data_status", "Данные за неделю"),
         Column("data_status_reason", "Причина отсутствия данных"),
     ]
+
+
+def _status_cell(region: RegionRating) -> str:
+    return PARTIAL if region.is_partial else ("есть" if region.has_data else NO_DATA)
 
 
 def _region_row(config: Config, data: RatingData, region: RegionRating) -> list[Cell]:
@@ -184,10 +217,20 @@ def _region_row(config: Config, data: RatingData, region: RegionRating) -> list[
         region.score if region.has_data and region.score is not None else NO_DATA,
         optional_cell(region.score_change) if region.has_data else NOT_APPLICABLE,
     ]
-    for indicator in config.rating.weights:
-        value = data.indicator("region", region.region_code, indicator)
-        cells += [value_cell(value), flag_cell(value)]
-    cells += ["есть" if region.has_data else NO_DATA, None if region.has_data else region.data_status_reason]
+    for section in config.rating.sections:
+        if not section.indicators:
+            cells.append("есть" if region.has_gis else f"{NO_GIS}: рейтинг по остальным показателям")
+            continue
+        section_score = region.sections.get(section.id)
+        cells.append(section_score if region.has_data and section_score is not None else NO_DATA)
+        for indicator in section.indicators:
+            value = data.indicator("region", region.region_code, indicator)
+            no_gis = lacks_gis(config, region, indicator)
+            cells += [
+                value_cell(value, no_gis),
+                NO_GIS if no_gis and value_cell(value) == NO_DATA else flag_cell(value),
+            ]
+    cells += [_status_cell(region), region.data_status_reason]
     return cells
 
 
@@ -258,11 +301,14 @@ def _counts_cells(config: Config, indicator: str, value: IndicatorValue) -> list
 
 def method_table(config: Config, info: EditionInfo) -> Table:
     """How each indicator is computed, its weight in the score, target and source document."""
+    share = f"{config.rating.unranked_missing_weight:.0%}".replace("%", " %")
     table = Table(
         SHEET_METHOD,
         edition_title(info, "Методика расчёта"),
-        "Балл региона = Σ вес × значение показателя (доли 0–1). Регион без принятых загрузок за неделю "
-        f"показан как «{NO_DATA}» с причиной; его балл не публикуется.",
+        "Рейтинг по п.11 протокола от 18.10.2022: пять разделов, балл раздела и балл региона = "
+        "Σ вес × значение / Σ весов показателей, по которым есть данные (доли 0–1). Показатель без данных — "
+        f"«{NO_DATA}» (или «{NO_GIS}») с причиной, никогда не ноль; его вес распределяется по остальным, "
+        f"место помечается «{PARTIAL}»; регион без места, только если без данных больше {share} веса.",
         [
             Column("indicator", "Код"),
             Column("name", "Показатель"),
@@ -270,10 +316,13 @@ def method_table(config: Config, info: EditionInfo) -> Table:
             Column("unit", "Единица"),
             Column("target", "Цель", "score"),
             Column("weight", "Вес в рейтинге", "weight"),
+            Column("section", "Раздел п.11"),
             Column("source", "Источник (документ)"),
+            Column("edumon_default", "Умолчание edumon (не из документа)"),
         ],
         frozen_columns=2,
     )
+    section_of = {i: s.name for s in config.rating.sections for i in s.indicators}
     for indicator, spec in config.indicators.items():
         weight = config.rating.weights.get(indicator)
         table.rows.append(
@@ -284,11 +333,44 @@ def method_table(config: Config, info: EditionInfo) -> Table:
                 UNIT_NAME[spec.unit],
                 NOT_APPLICABLE if spec.target is None else spec.target,
                 NOT_APPLICABLE if weight is None else weight,
+                section_of.get(indicator, NOT_APPLICABLE),
                 spec.source,
+                spec.edumon_default or NOT_APPLICABLE,
             ]
         )
         table.row_kinds.append({"target": UNIT_KIND[spec.unit]})
+    for section in config.rating.sections:
+        weight = sum(config.rating.weights[i] for i in section.indicators)
+        table.rows.append(
+            [
+                "Раздел",
+                section.name,
+                WEIGHTS_RATIONALE[section.id],
+                UNIT_NAME["score"],
+                NOT_APPLICABLE,
+                weight if section.indicators else NOT_APPLICABLE,
+                section.name,
+                "Протокол от 18.10.2022, п.11 (seed 002)",
+                "веса разделов — предложение edumon (п.11 весов не задаёт)",
+            ]
+        )
+        table.row_kinds.append({})
     return table
+
+
+# Why the default weights (orchestration.yaml rating.weights) are what they are: p.11 names the
+# report's parts, not their weights, so these are edumon's proposal, printed in «Методика».
+WEIGHTS_RATIONALE = {
+    "content": "0,15: контент ФГИС назван в п.11 первым; A11 — педагоги, использовавшие "
+    "верифицированный контент.",
+    "sferum": "0,60: подключение, регистрация и активность (A1, A2, A3, A4, B2) — основной предмет п.11 и "
+    "писем АБ-1665/08, поэтому больше половины веса; A1 и A3 (регистрация) по 0,15, активность по 0,10.",
+    "exchange": "0,10: обмен ГИС ↔ ФГИС (A10); в регионе без ГИС его вес распределяется по остальным.",
+    "communities": "0,15: официальные сообщества (A9, подтверждённые; созданные — рядом); требование закона "
+    "о доступе к информации, поэтому вес как у контента.",
+    "no_gis": "без веса: раздел показывает регионы без региональной ГИС; они ранжируются по показателям "
+    "ФГИС и Сферума, показатели ГИС у них — «нет ГИС», их вес распределён по остальным.",
+}
 
 
 def _municipal_order(data: RatingData) -> list[UnitRating]:
@@ -301,6 +383,8 @@ def _municipal_order(data: RatingData) -> list[UnitRating]:
         else:
             municipalities.setdefault(unit.region_code, []).append(unit)
     ordered: list[UnitRating] = []
+    for group in schools.values():  # seed 003 lists a district's schools by A5, lowest first
+        group.sort(key=lambda u: (u.a5_order is None, u.a5_order or 0, u.rank or 0, u.unit_id))
     for region in data.regions:
         placed: set[str] = set()
         for municipality in municipalities.get(region.region_code, []):
@@ -315,8 +399,10 @@ def _municipal_order(data: RatingData) -> list[UnitRating]:
 
 
 def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Table:
-    """Seed 003's district table for every region: municipalities ranked, their schools under them."""
-    indicators = config.rating.edition.municipal_indicators
+    """Seed 003's district table for every region: municipalities ranked, their general-education
+    schools under them ordered by A5 with the «менее 50 %» flag, beside the rank and every weighted
+    indicator."""
+    indicators = municipal_indicators(config)
     table = Table(
         SHEET_MUNICIPAL,
         edition_title(info, "Муниципальный рейтинг: муниципалитеты и образовательные организации"),
@@ -332,6 +418,7 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
             Column("rank_change", "Изменение места (+ вверх)", "change"),
             Column("score", "Балл (0–1)", "score"),
             Column("score_change", "Изменение балла", "score_change"),
+            Column("a5_below", f"A5 {BELOW_A5} (seed 003)"),
             *_indicator_columns(config, indicators),
         ],
         frozen_columns=4,
@@ -353,6 +440,7 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
             rank_change_cell(unit.rank, unit.previous_rank),
             unit.score if scored else NO_DATA,
             optional_cell(unit.score_change) if scored else NOT_APPLICABLE,
+            NO_DATA if unit.is_below_a5_flag is None else (BELOW_A5 if unit.is_below_a5_flag else NO),
         ]
         for indicator in indicators:
             value = data.indicator(unit.level, unit.unit_id, indicator)

@@ -10,13 +10,22 @@ import csv
 import io
 from pathlib import Path
 
-from pipelines.config import PROJECT_ROOT, Config, FileFormat, load_config
+from pipelines.config import PROJECT_ROOT, Config, FieldSpec, FileFormat, load_config
 from pipelines.sources.defects import DEFECTS, defect_file_name
 from pipelines.sources.writers import CANONICAL_TIMESTAMP
 
 SOURCES_MD = PROJECT_ROOT / "docs" / "sources.md"
 INDICATORS_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "ref_indicators.csv"
-INDICATOR_COLUMNS = ("indicator_id", "name", "unit", "formula", "source", "target", "weight")
+INDICATOR_COLUMNS = (
+    "indicator_id",
+    "name",
+    "unit",
+    "formula",
+    "source",
+    "target",
+    "weight",
+    "edumon_default",
+)
 PII_OUTCOME = {
     None: "as delivered, typed",
     "flag": "only `has_{f}` (present and valid)",
@@ -39,6 +48,7 @@ def indicators_csv(config: Config) -> str:
                 spec.source,
                 "" if spec.target is None else f"{spec.target:g}",
                 "" if weight is None else f"{weight:g}",
+                "" if spec.edumon_default is None else f"умолчание edumon: {spec.edumon_default}",
             ]
         )
     return buffer.getvalue()
@@ -63,6 +73,12 @@ def _field_rule(spec_type: str, values: list[str] | None, pattern: str | None, m
     return "; ".join(parts)
 
 
+def _required(spec: FieldSpec) -> str:
+    if spec.since:
+        return f"optional on delivery (added {spec.since}; missing: its indicators read «нет данных»)"
+    return "yes" if spec.required else ""
+
+
 def _datasets_section(config: Config) -> list[str]:
     lines = ["## Dataset contracts", ""]
     for name, dataset in config.datasets.items():
@@ -84,7 +100,7 @@ def _datasets_section(config: Config) -> list[str]:
             if spec.pii is None and field == "region":
                 outcome = "the partition's `region` column"
             lines.append(
-                f"| `{field}` | {spec.type} | {'yes' if spec.required else ''} | {_cell(rule)} | "
+                f"| `{field}` | {spec.type} | {_required(spec)} | {_cell(rule)} | "
                 f"{'† ' if spec.pii else ''}{outcome} |"
             )
         lines.append("")

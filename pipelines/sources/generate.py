@@ -21,6 +21,7 @@ from pipelines.weeks import shift_week, week_range
 
 MUNICIPAL_DATASETS = (
     "fgis_users",
+    "fgis_content",
     "sferum_orgs",
     "sferum_users",
     "sferum_chats",
@@ -86,8 +87,10 @@ def write_region_week(
     keep_municipality: Callable[[Municipality], bool] = lambda _: True,
     stream: bool = False,
 ) -> dict[str, ExportWriter]:
-    """Write the region's files of one week (all datasets unless named); returns the closed writers."""
-    wanted = list(datasets or load_config().datasets)
+    """Write the region's files of one week (all datasets unless named; no gis_* file from a region
+    without a regional ГИС, orchestration.yaml regions.<code>.gis: none); returns the closed writers."""
+    expected = load_config().expected_datasets(region.code)
+    wanted = [d for d in (datasets or expected) if d in expected]
     writers = {
         d: ExportWriter(out / export_file_name(d, region.code, week.label), d, region.code, stream)
         for d in wanted

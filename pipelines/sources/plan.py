@@ -45,6 +45,9 @@ class Org:
     students: int = 0
     lateness: float = 0.0  # days the school's adoption curve lags the region's
     diligence: float = 0.8  # how carefully the school keeps profiles (0–1)
+    # Share of the school's students who use «Сферум» at all: seed 003's laggard schools are
+    # registered but fewer than half of their students used it in 12 months (18–49 % there).
+    sferum_use_share: float = 1.0
     person_base: int = 0  # first person number of its students and staff (unique in the country)
 
 
@@ -194,6 +197,14 @@ class _OrgFactory:
         )
 
 
+def _laggard_use_share(position: int) -> float:
+    """A laggard school's share of students using «Сферум», spread over seed 003's 18–49 % by a
+    low-discrepancy sequence (no draw from the plan's generator, so other schools stay as they were);
+    divided by the ~0.66 of its students who are registered and activated by late 2026."""
+    target = 0.18 + 0.31 * ((position * 0.6180339887) % 1.0)
+    return min(1.0, target / 0.66)
+
+
 def _school_sizes(rng: np.random.Generator, count: int, median: float) -> list[int]:
     sizes = rng.lognormal(np.log(median), 0.6, size=count)
     return [max(12, int(s)) for s in sizes]
@@ -269,8 +280,9 @@ def plan_demo_region(code: str, seed: int) -> RegionPlan:
                     kind="general",
                     is_active=not closed,
                     students=0 if closed else size,
-                    lateness=float(lateness) + (160.0 if laggard else 0.0),
+                    lateness=float(lateness),
                     diligence=float(rng.beta(6, 1.5)),
+                    sferum_use_share=_laggard_use_share(len(orgs)) if laggard else 1.0,
                 )
             )
         orgs.extend(_other_orgs(factory, rng, muni["town"], len(school_names)))

@@ -59,6 +59,7 @@ EJOURNAL = (unix_day(date(2026, 3, 1)), 60.0, 0.03)
 COMMUNITY = (unix_day(date(2026, 6, 1)), 70.0, 0.08)
 MANAGEMENT_BODY = (unix_day(date(2026, 9, 1)), 40.0, 0.0)
 CONTENT_ACCESS = (unix_day(date(2026, 10, 1)), 50.0, 0.1)
+STUDENT_CONTENT_ACCESS = (unix_day(date(2026, 10, 20)), 60.0, 0.15)  # показатель 4.4 lags the teachers'
 # Weekly activity propensities (Beta parameters) and their growth per week since the launch.
 TEACHER_ACTIVITY = (4.0, 1.5)
 STUDENT_ACTIVITY = (0.6, 4.0)
@@ -71,7 +72,7 @@ FIELD_FILL = {
     "personal_file_no": 0.94, "education_form": 0.97, "id_document": 0.92,
     "registration_address": 0.9, "actual_address": 0.8, "birthplace": 0.85, "has_performance": 0.97,
     "has_gia_results": 0.95, "has_physical": 0.75, "achievements": 0.6, "portfolio_docs": 0.8,
-    "has_individual_plan": 0.9, "has_recommendations": 0.85, "enrolled_on": 0.97,
+    "has_individual_plan": 0.9, "has_recommendations": 0.85, "enrolled_on": 0.97, "login": 0.9,
 }  # fmt: skip
 FILL_GROWTH_PER_WEEK = 0.004
 LETTERS = ("А", "Б", "В", "Г", "Д", "Е")
@@ -113,11 +114,15 @@ class S:
     ADOPT_FGIS, NEVER_FGIS, INACTIVE, PROPENSITY, POSITION, EDUCATION, QUALIFICATION = range(26, 33)
     AWARDS, CONTENT, HIRED, CHAT_CREATE, CHAT_LAG, CHAT_MU, CHAT_MEMBER, CHAT_CREATOR = range(33, 41)
     USER_KEY, FGIS_KEY, CHAT_ID, PARENT, SFERUM_ORG, ORG_INACTIVE, EJ, EJ_KIND = range(41, 49)
-    COMMUNITY, VERIFY, MGMT, DOC, ACTUAL_ADDRESS = range(49, 54)
+    COMMUNITY, VERIFY, MGMT, DOC, ACTUAL_ADDRESS, STUDENT_CONTENT = range(49, 55)
+    SFERUM_USE = 56
+    CONTENT_KIND = 60  # + kind position (fgis_content)
+    CONTENT_LAUNCHES = 70  # + kind position
     FILL = 100  # + field position
     ACTIVE_WEEK = 10_000  # + week number
     MESSAGES = 20_000  # + week number
     LOGIN_WEEK = 30_000  # + week number
+    CONTENT_WEEK = 40_000  # + week number
 
 
 # ---------------------------------------------------------------- helpers
@@ -433,6 +438,9 @@ def gis_students(region: RegionPlan, muni: Municipality, roster: Roster, week: W
     put("has_individual_plan", uniform(keys, S.FILL + 61, seed) < 0.05)
     put("has_recommendations", uniform(keys, S.FILL + 62, seed) < 0.3)
     put("enrolled_on", enrolled)
+    put("login", _concat(surname_latin, ".", keys))
+    content_day = adoption_day(keys, p.lateness, STUDENT_CONTENT_ACCESS, S.STUDENT_CONTENT, seed)
+    put("has_content_access", content_day <= week.sunday)
     # has_gia_results only exists for graduates' grades (9 and 11).
     gia, gia_missing = values["has_gia_results"]
     values["has_gia_results"] = (gia, gia_missing | ~np.isin(roster.grade, (9, 11)))
@@ -542,11 +550,17 @@ def _activity(keys: Int, shape: tuple[float, float], stream: int, seed: int) -> 
     return result
 
 
-def sferum_users(staff: Staff, roster: Roster, week: Week) -> pa.Table:
+def sferum_users(staff: Staff, roster: Roster, week: Week, schools: tuple[Org, ...] = ()) -> pa.Table:
     seed = week.seed
     teaching = np.flatnonzero(staff.role != "other")
     t_keys = staff.people.pid[teaching]
     s_keys = roster.people.pid
+    # Seed 003's laggard schools: registered, but only a share of the students uses the platform.
+    use_share = (
+        np.array([o.sferum_use_share for o in schools] or [1.0])[roster.people.school] if schools else 1.0
+    )
+    s_laggard = np.asarray(use_share) < 1.0 if schools else np.zeros(len(s_keys), dtype=bool)
+    s_uses = uniform(s_keys, S.SFERUM_USE, seed) < use_share
     s_day = adoption_day(s_keys, roster.people.lateness, STUDENT_SFERUM, S.ADOPT_SF, seed)
     keys = np.concatenate([t_keys, s_keys])
     day = np.concatenate([staff.sferum_day[teaching], s_day])
@@ -564,6 +578,11 @@ def sferum_users(staff: Staff, roster: Roster, week: Week) -> pa.Table:
     )
     since = np.where(activated, activation_day, np.inf)
     last = last_active_day(keys, since, propensity, week, S.ACTIVE_WEEK)
+    # In a laggard school a user is active within the last two months, a non-user never.
+    laggard = np.concatenate([np.zeros(len(t_keys), dtype=bool), np.broadcast_to(s_laggard, len(s_keys))])
+    uses = np.concatenate([np.ones(len(t_keys), dtype=bool), s_uses])
+    recent = np.maximum(week.sunday - np.floor(60 * uniform(keys, S.SFERUM_USE + 1, seed)), since)
+    last = np.where(laggard, np.where(uses & activated, recent, np.nan), last)
     rows = np.flatnonzero(registered)
     return pa.table(
         {
@@ -616,6 +635,73 @@ def fgis_users(staff: Staff, roster: Roster, schools: tuple[Org, ...], week: Wee
             "registered_on": _dates(np.floor(day[rows])),
             "profile_status": _strings(np.where(inactive[rows], "inactive", "active")),
             "last_login_on": _dates(last[rows]),
+        }
+    )
+
+
+# ---------------------------------------------------------------- ФГИС content library
+# Verified content (ЦОК) in the week: who has access (the same curves as gis_staff / gis_students
+# has_content_access) uses it with a weekly probability that grows with the weeks since access;
+# each user opens one or more kinds (lessons most, simulators rarely), launches are long-tailed.
+CONTENT_KINDS = {"lesson": 0.7, "test": 0.45, "video": 0.35, "simulator": 0.12, "other": 0.08}
+CONTENT_WEEKLY_USE = {"teacher": 0.55, "student": 0.3}
+
+
+def _content_rows(
+    role: str,
+    keys: Int,
+    inns: Strs,
+    lateness: Float,
+    curve: tuple[int, float, float],
+    stream: int,
+    week: Week,
+) -> list[dict[str, object]]:
+    seed = week.seed
+    access_day = adoption_day(keys, lateness, curve, stream, seed)
+    weeks_with_access = np.clip((week.sunday - access_day) / 7, 0, 52)
+    use = CONTENT_WEEKLY_USE[role] * (0.5 + weeks_with_access / 52)
+    active = (access_day <= week.sunday) & (uniform(keys, S.CONTENT_WEEK + week.number, seed) < use)
+    schools, school_of = np.unique(inns, return_inverse=True)
+    rows: list[dict[str, object]] = []
+    uses_any = np.zeros(len(keys), dtype=bool)
+    uses: dict[str, Mask] = {}
+    for position, (kind, share) in enumerate(CONTENT_KINDS.items()):
+        uses[kind] = active & (uniform(keys, S.CONTENT_KIND + position, seed) < share)
+        uses_any |= uses[kind]
+    uses["lesson"] |= active & ~uses_any  # an active user opened at least a lesson
+    for position, kind in enumerate(CONTENT_KINDS):
+        mask = uses[kind]
+        users = np.bincount(school_of[mask], minlength=len(schools))
+        launches_each = 1 + np.floor(lognormal(keys, S.CONTENT_LAUNCHES + position, seed, 2.0, 0.9))
+        launches = np.bincount(school_of[mask], weights=launches_each[mask], minlength=len(schools))
+        for index in np.flatnonzero(users):
+            rows.append(
+                {"org_inn": schools[index], "role": role, "content_kind": kind,
+                 "launches": int(launches[index]), "users": int(users[index])}
+            )  # fmt: skip
+    return rows
+
+
+def fgis_content(staff: Staff, roster: Roster, week: Week) -> pa.Table:
+    """fgis_content: per school, role and content kind, the week's launches and distinct users."""
+    ped = staff.pedagogical
+    rows = _content_rows(
+        "teacher", staff.people.pid[ped], staff.org_inn[ped], staff.people.lateness[ped],
+        CONTENT_ACCESS, S.CONTENT, week,
+    )  # fmt: skip
+    rows += _content_rows(
+        "student", roster.people.pid, roster.org_inn, roster.people.lateness,
+        STUDENT_CONTENT_ACCESS, S.STUDENT_CONTENT, week,
+    )  # fmt: skip
+    names = ("org_inn", "role", "content_kind", "launches", "users")
+    columns = {name: [row[name] for row in rows] for name in names}
+    return pa.table(
+        {
+            "org_inn": pa.array(columns["org_inn"], pa.string()),
+            "role": pa.array(columns["role"], pa.string()),
+            "content_kind": pa.array(columns["content_kind"], pa.string()),
+            "launches": pa.array(columns["launches"], pa.int64()),
+            "users": pa.array(columns["users"], pa.int64()),
         }
     )
 
@@ -873,8 +959,9 @@ def municipality_tables(region: RegionPlan, muni: Municipality, week: Week) -> d
     return {
         "fgis_users": fgis_users(staff, roster, muni.schools, week),
         "sferum_orgs": sferum_orgs(muni, staff, week),
-        "sferum_users": sferum_users(staff, roster, week),
+        "sferum_users": sferum_users(staff, roster, week, muni.schools),
         "sferum_chats": sferum_chats(staff, roster, week),
         "gis_students": gis_students(region, muni, roster, week),
         "gis_staff": gis_staff(region, muni, staff, week),
+        "fgis_content": fgis_content(staff, roster, week),
     }

@@ -1,8 +1,8 @@
 """Where the dbt project is, how to call it, and the vars it gets from orchestration.yaml.
 
 One function, `dbt_vars`, turns the configuration into dbt's `--vars`, so Dagster, the CLI and the
-tests pass the very same thresholds, targets and weights (dbt_project.yml only holds defaults that
-tests/test_dbt_vars.py keeps equal to orchestration.yaml).
+tests pass the very same thresholds, targets and weights. dbt_project.yml holds none of them
+(defined once; tests/test_dbt_sources.py checks it), so a hand call goes through `edumon dbt`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def dbt_vars(
         "indicator_targets": {key: ind.target for key, ind in config.indicators.items()},
         "indicator_units": {key: ind.unit for key, ind in config.indicators.items()},
         "rating_weights": dict(config.rating.weights),
+        "rating_sections": [{"id": s.id, "indicators": s.indicators} for s in config.rating.sections],
+        "unranked_missing_weight": config.rating.unranked_missing_weight,
+        "gis_indicators": [key for key, ind in config.indicators.items() if ind.gis],
+        "regions_without_gis": config.regions_without_gis(),
+        "gis_datasets": [name for name, d in config.datasets.items() if d.system == "gis"],
         "datasets": list(config.datasets),
         "delivery_deadline_weekday": config.schedules.delivery_deadline.weekday,
         "delivery_deadline_time": config.schedules.delivery_deadline.time,
@@ -118,11 +123,18 @@ def run_dbt(
     """Run one dbt command on a home with the configuration's vars; output is captured."""
     variables = dbt_vars(min_week=min_week, max_week=max_week, region=region)
     command = [dbt_executable(), *args, "--vars", json.dumps(variables)]
+    env = dbt_command_env(args, home)
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+
+
+def dbt_command_env(args: list[str], home: str | Path | None = None) -> dict[str, str]:
+    """The environment of one dbt command: its target/ and dbt.log in the home, except `dbt parse`,
+    which writes the project's manifest that Dagster's assets load."""
     env = dbt_env(home)
-    if args[:1] != ["parse"]:  # `dbt parse` writes the project's manifest, which Dagster's assets load
+    if args[:1] != ["parse"]:
         artifacts = str(dbt_target_path(home))
         env |= {"DBT_TARGET_PATH": artifacts, "DBT_LOG_PATH": artifacts}
-    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+    return env
 
 
 def prepare_manifest() -> Path:

@@ -8,11 +8,12 @@
     string_agg({{ measure }}, {{ delimiter_text }} order by {{ order_by }})
 {%- endmacro %}
 
+{#- collect_list skips nulls and an empty array joins to '': null then, as DuckDB's string_agg. -#}
 {% macro spark__ordered_listagg(measure, delimiter_text, order_by) -%}
-    array_join(transform(
+    nullif(array_join(transform(
         array_sort(collect_list(named_struct('sort_key', {{ order_by }}, 'part', {{ measure }}))),
         item -> item.part
-    ), {{ delimiter_text }})
+    ), {{ delimiter_text }}), '')
 {%- endmacro %}
 
 {#- Does a list / array contain a value. -#}

@@ -11,6 +11,8 @@ with weeks as (
     where {{ week_in_run() }}
 )
 
+-- A region with no row (no gis_exchange delivered, or no ГИС) has A10 «нет данных» / «нет ГИС»,
+-- never a failed exchange.
 select
     weeks.week,
     exchanges.region_code,

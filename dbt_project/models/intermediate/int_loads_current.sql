@@ -1,6 +1,6 @@
 -- The current state of every expected partition (week × region × dataset): its last load-log entry
 -- whose status is not `unchanged`. A dataset of edumon:datasets without any entry for a region-week
--- that has others is `missing`. is_on_time: first accepted before the week's delivery deadline.
+-- that has others is `missing` (no gis_* dataset of a region without a ГИС). is_on_time: first accepted before the week's delivery deadline.
 {%- set datasets = var('edumon:datasets') %}
 with loads as (
     select * from {{ ref('stg_lake__loads') }}
@@ -25,6 +25,7 @@ first_accepted as (
 ),
 
 expected as (
+    -- A region without a ГИС (edumon:regions_without_gis) is expected to send no gis_* dataset.
     select region_weeks.week, region_weeks.region_code, datasets.dataset
     from (select distinct week, region_code from loads) as region_weeks
     cross join (
@@ -32,6 +33,10 @@ expected as (
             select '{{ dataset }}' as dataset {{ "union all" if not loop.last }}
         {% endfor %}
     ) as datasets
+    where not (
+        region_weeks.region_code in ('{{ var("edumon:regions_without_gis") | join("', '") }}')
+        and datasets.dataset in ('{{ var("edumon:gis_datasets") | join("', '") }}')
+    )
 ),
 
 weeks as (

@@ -27,10 +27,13 @@ select
     orgs.municipality_name,
     orgs.is_active,
     orgs.is_active and orgs.org_kind = 'general' as is_general_school,
+    -- A1: educational organisations of general, vocational and additional education (preschool excluded).
+    orgs.is_active and orgs.org_kind in ('general', 'vocational', 'additional') as is_a1_org,
     orgs.is_active and orgs.org_kind <> 'management' as is_counted_org,
     orgs.is_active and orgs.org_kind = 'management' as is_management_body,
     orgs.ejournal in ('fgis', 'regional_connected') as has_ejournal,
     orgs.official_community = 'verified' as has_verified_community,
+    orgs.official_community in ('created', 'verified') as has_community,
     coalesce(sferum.has_active_profile, 0) = 1 as has_active_sferum_profile,
     coalesce(sferum.has_inactive_profile, 0) = 1 as has_inactive_sferum_profile
 from orgs

@@ -3,6 +3,7 @@
 -- count only for A8 (int_indicators_rolled_up). Where two systems are compared (A3–A5) the numerator
 -- is capped at the school's denominator, so surplus accounts in one school cannot hide another
 -- school's gap; the surplus shows in C5.
+{%- set without_gis = var('edumon:regions_without_gis') %}
 with orgs as (
     select * from {{ ref('int_organisations_joined') }}
     where is_counted_org
@@ -39,10 +40,17 @@ students as (
         week,
         org_inn,
         count(*) as students,
-        sum({{ flag('has_complete_profile') }}) as complete_profiles,
-        sum({{ flag('has_portfolio') }}) as portfolios,
+        -- A flag the region's export does not carry yet is null: counted in neither the numerator
+        -- nor the denominator (count() skips nulls), so the share reads «нет данных», never 0.
+        sum(cast(has_complete_profile as integer)) as complete_profiles,
+        count(has_complete_profile) as profiles_known,
+        sum({{ flag('has_portfolio_recommendations') }}) as portfolio_recommendations,
+        sum({{ flag('has_individual_plan') }}) as individual_plans,
+        sum(cast(has_content_access as integer)) as students_with_content,
+        count(has_content_access) as content_access_known,
         {% for field in profile_fields() %}
-            sum({{ flag('present_' ~ field) }}) as present_{{ field }},
+            sum(cast(present_{{ field }} as integer)) as present_{{ field }},
+            count(present_{{ field }}) as known_{{ field }},
         {% endfor %}
         sum({{ flag('enrolment_due') }}) + sum({{ flag('fitness_due') }}) as entries_due,
         sum({{ flag('enrolment_timely') }}) + sum({{ flag('fitness_timely') }}) as entries_timely,
@@ -60,6 +68,11 @@ joined as (
         orgs.week,
         orgs.org_inn,
         {{ flag('orgs.is_general_school') }} as general_school,
+        {{ flag('orgs.is_a1_org') }} as a1_org,
+        {{ flag("orgs.org_kind = 'vocational'") }} as vocational_org,
+        {{ flag("orgs.org_kind = 'additional'") }} as additional_org,
+        {{ flag('orgs.has_community') }} as has_community,
+        orgs.region_code in ('{{ without_gis | join("', '") }}') as region_without_gis,
         {{ flag('orgs.has_active_sferum_profile') }} as has_sferum_profile,
         {{ flag('orgs.has_inactive_sferum_profile') }} as has_inactive_sferum_profile,
         {{ flag('orgs.has_ejournal') }} as has_ejournal,
@@ -67,12 +80,18 @@ joined as (
         {{ flag('exchanges.successful_exchanges > 0') }} as region_exchanged,
         {{ flag('exchanges.region_code is not null') }} as region_reported_exchanges,
         coalesce(people.gis_students, 0) as gis_students,
+        coalesce(people.gis_staff, 0) as gis_staff,
         coalesce(people.gis_teachers, 0) as gis_teachers,
         coalesce(people.gis_teachers_with_content, 0) as gis_teachers_with_content,
         coalesce(people.fgis_users, 0) as fgis_users,
         coalesce(people.fgis_students, 0) as fgis_students,
         coalesce(people.fgis_teachers, 0) as fgis_teachers,
         coalesce(people.fgis_inactive_users, 0) as fgis_inactive_users,
+        coalesce(people.fgis_teachers_logged_in_week, 0) as fgis_teachers_logged_in_week,
+        coalesce(people.fgis_students_logged_in_week, 0) as fgis_students_logged_in_week,
+        coalesce(people.sferum_staff_activated, 0) as sferum_staff_activated,
+        coalesce(people.content_teachers, 0) as content_teachers,
+        coalesce(people.content_students, 0) as content_students,
         coalesce(people.sferum_students, 0) as sferum_students,
         coalesce(people.sferum_teachers, 0) as sferum_teachers,
         coalesce(people.sferum_teachers_activated, 0) as sferum_teachers_activated,
@@ -86,9 +105,14 @@ joined as (
         coalesce(classes.covered_classes, 0) as covered_classes,
         coalesce(students.students, 0) as students,
         coalesce(students.complete_profiles, 0) as complete_profiles,
-        coalesce(students.portfolios, 0) as portfolios,
+        coalesce(students.profiles_known, 0) as profiles_known,
+        coalesce(students.portfolio_recommendations, 0) as portfolio_recommendations,
+        coalesce(students.individual_plans, 0) as individual_plans,
+        coalesce(students.students_with_content, 0) as students_with_content,
+        coalesce(students.content_access_known, 0) as content_access_known,
         {% for field in profile_fields() %}
             coalesce(students.present_{{ field }}, 0) as present_{{ field }},
+            coalesce(students.known_{{ field }}, 0) as known_{{ field }},
         {% endfor %}
         coalesce(students.entries_due, 0) as entries_due,
         coalesce(students.entries_timely, 0) as entries_timely,
@@ -104,12 +128,20 @@ joined as (
 select
     week,
     org_inn,
-    general_school * has_sferum_profile as a1_numerator,
-    general_school as a1_denominator,
+    -- A1 over general, vocational and additional education (preschool excluded), and per kind.
+    a1_org * has_sferum_profile as a1_numerator,
+    a1_org as a1_denominator,
+    {% for kind, column in [('general', 'general_school'), ('vocational', 'vocational_org'), ('additional', 'additional_org')] %}
+        {{ column }} * has_sferum_profile as a1_{{ kind }}_numerator,
+        {{ column }} as a1_{{ kind }}_denominator,
+    {% endfor %}
     general_school * {{ flag('active_teacher_chats >= ' ~ var('edumon:using_org_min_active_chats')) }} as a2_numerator,
     general_school as a2_denominator,
-    least(sferum_teachers_activated, gis_teachers) as a3_numerator,
-    gis_teachers as a3_denominator,
+    -- A3: all staff (seed 003 p.1.2), the pedagogical staff's share beside it.
+    least(sferum_staff_activated, gis_staff) as a3_numerator,
+    gis_staff as a3_denominator,
+    least(sferum_teachers_activated, gis_teachers) as a3_pedagogical_numerator,
+    gis_teachers as a3_pedagogical_denominator,
     least(sferum_teachers_active_in_week, gis_teachers) as a4_numerator,
     gis_teachers as a4_denominator,
     least(sferum_students_active_in_window, gis_students) as a5_numerator,
@@ -121,8 +153,22 @@ select
     general_school as a7_denominator,
     has_verified_community as a9_numerator,
     1 as a9_denominator,
+    has_community as a9_created_numerator,
+    1 as a9_created_denominator,
     region_exchanged as a10_numerator,
     region_reported_exchanges as a10_denominator, -- 0 without an exchange file: «нет данных», not 0 %
+    -- A11: teachers who used verified ФГИС content / pedagogical staff of the ГИС (in a region without
+    -- a ГИС: teachers registered in ФГИС, SPEC); students likewise beside it. Capped like A3–A5.
+    least(content_teachers, case when region_without_gis then fgis_teachers else gis_teachers end) as a11_numerator,
+    case when region_without_gis then fgis_teachers else gis_teachers end as a11_denominator,
+    least(content_students, case when region_without_gis then fgis_students else gis_students end)
+        as a11_students_numerator,
+    case when region_without_gis then fgis_students else gis_students end as a11_students_denominator,
+    -- A12: ФГИС logins in the week / registered in ФГИС, teachers and students (students beside).
+    fgis_teachers_logged_in_week + fgis_students_logged_in_week as a12_numerator,
+    fgis_teachers + fgis_students as a12_denominator,
+    fgis_students_logged_in_week as a12_students_numerator,
+    fgis_students as a12_students_denominator,
     teacher_chats as b1_numerator,
     chats as b1_denominator,
     lively_teacher_chats as b2_numerator,
@@ -130,14 +176,16 @@ select
     covered_classes as b3_numerator,
     classes as b3_denominator,
     complete_profiles as c1_numerator,
-    students as c1_denominator,
-    portfolios as c2_numerator,
+    profiles_known as c1_denominator,
+    portfolio_recommendations as c2_numerator,
     students as c2_denominator,
+    individual_plans as c2_individual_plan_numerator,
+    students as c2_individual_plan_denominator,
     {% for field in profile_fields() %}present_{{ field }}{{ " + " if not loop.last }}{% endfor %} as c3_numerator,
-    students * {{ profile_fields() | length }} as c3_denominator,
+    {% for field in profile_fields() %}known_{{ field }}{{ " + " if not loop.last }}{% endfor %} as c3_denominator,
     {% for field in profile_fields() %}
         present_{{ field }} as c3_{{ field }}_numerator,
-        students as c3_{{ field }}_denominator,
+        known_{{ field }} as c3_{{ field }}_denominator,
     {% endfor %}
     entries_timely as c4_numerator,
     entries_due as c4_denominator,
@@ -152,5 +200,7 @@ select
     ) }} as c5_numerator,
     1 as c5_denominator,
     gis_teachers_with_content as c6_numerator,
-    gis_teachers as c6_denominator
+    gis_teachers as c6_denominator,
+    students_with_content as c7_numerator,
+    content_access_known as c7_denominator
 from joined

@@ -1,4 +1,5 @@
--- Students of the week with their digital-profile flags: C1 (all required fields), C2 (portfolio),
+-- Students of the week with their digital-profile flags: C1 (all required fields), C2 (recommendations
+-- on a portfolio, individual plan), C7 (content access),
 -- C3 (each field, from stg_gis__students), C4 (timeliness) and C5 (the same СНИЛС in two schools).
 with weeks as (
     select * from {{ ref('int_weeks') }}
@@ -44,9 +45,14 @@ select
     students.student_id,
     students.class_label,
     {{ all_required_fields_present('students') }} as has_complete_profile,
-    coalesce(students.portfolio_docs, 0) >= 1
-    or coalesce(students.has_recommendations, false)
-    or coalesce(students.has_individual_plan, false) as has_portfolio,
+    -- C2 (показатель 4.2): recommendations made on the basis of a portfolio (≥ 1 document or
+    -- achievement); a portfolio alone or recommendations without one count nothing.
+    coalesce(students.has_recommendations, false)
+    and (coalesce(students.portfolio_docs, 0) >= 1 or coalesce(students.achievements, 0) >= 1)
+        as has_portfolio_recommendations,
+    coalesce(students.has_individual_plan, false) as has_individual_plan,
+    -- C7 (показатель 4.4): null while the region's export does not carry the field.
+    students.has_content_access,
     {% for field in profile_fields() %}
         students.present_{{ field }},
     {% endfor %}

@@ -2,7 +2,7 @@
 -- The long form every dashboard and the rating read: one row per week, level, unit and indicator.
 with valued as (
     select * from {{ ref('int_indicator_values') }}
-    where measure not like 'C3:%'
+    where measure not like '%:%'  -- breakdowns («C3:fio», «A1:vocational») live in the wide marts
 ),
 
 scores as (

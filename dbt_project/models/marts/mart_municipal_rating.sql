@@ -1,8 +1,22 @@
 {{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
--- D2: the rating inside each region (seed 003): municipalities ranked inside their region, schools
--- inside their municipality, by the same weighted score as D1. rank_change > 0 means moved up.
+-- D2: the rating inside each region (seed 003): municipalities ranked inside their region, general-
+-- education schools inside their municipality (kindergartens, colleges and ДО centres are not schools
+-- of seed 003's table), by the same weighted score as D1. rank_change > 0 means moved up. Beside the
+-- rank, seed 003's own table: A5 (students who used Сферум in 12 months), the «менее 50 %» flag
+-- (edumon:student_low_use_flag) and the school's place by A5 inside its municipality (lowest first).
 with weeks as (
     select * from {{ ref('int_weeks') }}
+),
+
+general_schools as (
+    select week, org_inn from {{ ref('int_organisations_joined') }}
+    where is_general_school
+),
+
+a5 as (
+    select week, level, unit_id, {{ share('numerator', 'denominator') }} as a5_value
+    from {{ ref('int_indicators_rolled_up') }}
+    where measure = 'A5' and level in ('municipality', 'school')
 ),
 
 ranked as (
@@ -14,11 +28,20 @@ ranked as (
         units.parent_id,
         units.region_code,
         scores.score,
-        cast(rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as bigint) as rank
+        cast(rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as bigint) as rank,
+        a5.a5_value,
+        a5.a5_value < {{ var('edumon:student_low_use_flag') }} as is_below_a5_flag,
+        cast(row_number() over (
+            partition by scores.week, scores.level, units.parent_id order by a5.a5_value asc nulls last, scores.unit_id asc
+        ) as bigint) as a5_order
     from {{ ref('int_unit_scores') }} as scores
     inner join {{ ref('int_units') }} as units
         on scores.week = units.week and scores.level = units.level and scores.unit_id = units.unit_id
-    where scores.level in ('municipality', 'school')
+    left join general_schools
+        on scores.week = general_schools.week and scores.unit_id = general_schools.org_inn
+    left join a5
+        on scores.week = a5.week and scores.level = a5.level and scores.unit_id = a5.unit_id
+    where scores.level = 'municipality' or (scores.level = 'school' and general_schools.org_inn is not null)
 ),
 
 history as (
@@ -43,6 +66,9 @@ select
     previous.rank - ranked.rank as rank_change,
     previous.score as previous_score,
     ranked.score - previous.score as score_change,
+    ranked.a5_value,
+    ranked.is_below_a5_flag,
+    ranked.a5_order,
     -- Names the dashboards filter and drill on (region → municipality → school).
     regions.region_name,
     case ranked.level

@@ -23,6 +23,8 @@ select
     portfolio_docs,
     has_individual_plan,
     has_recommendations,
+    -- Contract fields since 2026-W46: null while the region's export does not carry them («нет данных»).
+    has_content_access,
     enrolled_on,
     class_label is not null as present_class_label,
     coalesce(has_fio, false) as present_fio,
@@ -41,6 +43,7 @@ select
     coalesce(has_actual_address, false) as present_actual_address,
     coalesce(has_birthplace, false) as present_birthplace,
     enrolled_on is not null as present_enrolled_on,
+    has_login as present_login,
     load_id,
     source_file
 from deduped
