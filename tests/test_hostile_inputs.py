@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from test_pii import _first_leak, _personal_values, _prefix_index, _written_texts, home_texts
 
 from pipelines.checks.findings import ParseFailed
+from pipelines.checks.gate import publish_data_docs, run_gate
 from pipelines.cli import main
 from pipelines.config import load_config
 from pipelines.contracts import pii_fields
@@ -309,6 +310,29 @@ def _reject(path: Path, dataset: str, region: str) -> ParseFailed:
     with pytest.raises(ParseFailed) as failure:
         read_delivered(path, dataset, region)
     return failure.value
+
+
+def test_the_gate_stores_row_numbers_never_the_unexpected_values(tmp_path: Path) -> None:
+    """The gate alone (no run) on a sferum_orgs file whose status holds a phone in rows 2 and 3:
+    the finding names both rows, and neither the stored GE result nor its Data Docs page holds the
+    phone. Resolve: gate.NO_VALUES, and gate._source_rows if the rows are lost."""
+    phone = PLANTED["education_form"]
+    lines = ["org_inn,sferum_org_id,connected_on,status"]
+    lines += [f"07{n:08d},s{n},2026-01-10,{phone if n in (2, 3) else 'active'}" for n in range(1, 6)]
+    path = _write(tmp_path, "sferum_orgs_RU-DA_2026-W47.csv", "\n".join(lines).encode())
+    meta = LoadMeta("2026-W47", "RU-DA", "gate-unit", path.name)
+    staged = normalise(read_delivered(path, "sferum_orgs", "RU-DA"), "sferum_orgs", meta, b"k")
+    docs = tmp_path / "docs"
+    parameters = {"region": ["RU-DA"], "registry_inns": None, "min_rows": 1}
+    result = run_gate(staged, "sferum_orgs", docs, "planted", parameters)
+    publish_data_docs(docs, [result.validation_id])
+    assert [(f.rule, f.rows, f.count) for f in result.findings if f.column == "status"] == [
+        ("field.enum", [2, 3], 2)
+    ]
+    written = [p for p in docs.rglob("*") if p.is_file() and p.suffix in (".json", ".html")]
+    assert any(p.suffix == ".html" and "validations" in p.parts for p in written)
+    forms = (phone, json.dumps(phone)[1:-1])
+    assert [str(p) for p in written if any(f in p.read_text(encoding="utf-8") for f in forms)] == []
 
 
 def test_a_header_cell_outside_the_contract_is_reported_by_position_only(tmp_path: Path) -> None:
