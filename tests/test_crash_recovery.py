@@ -326,7 +326,7 @@ def _rejections(home: Path) -> int:
 @pytest.fixture(scope="module")
 def killed_before_quarantine(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     """A delivery of one valid and one rejected file; `edumon run --ingest-only` killed right after
-    the rejection is recorded, then a plain `edumon run --ingest-only` (no dbt: seconds, not minutes)."""
+    the rejection is recorded, then a plain `edumon run --ingest-only` (no dbt, publish or rating)."""
     root = tmp_path_factory.mktemp("quarantine")
     generated = root / "generated"
     generate = ["generate", "--preset", "demo", "--out", str(generated), "--weeks", "1", "--regions", REGION]
