@@ -5,8 +5,9 @@ The crash tests (tests/test_crash_recovery.py) start a real `edumon run` with th
 prove that the next plain run finishes what the killed one left. Each stage's point sits where a
 kill leaves the most behind: `ingest` with a file staged and gated but not yet in the lake, `dbt`
 after a model or test result of the build, `publish` with the new serving file written but not
-swapped in, `rating` after one of the edition's files is linked (no manifest yet). Unset (every
-real run), a point does nothing.
+swapped in, `rating` after one of the edition's files is linked (no manifest yet). One more point
+is not a stage of its own: `quarantine` sits between a rejected (or unrecognised) file's load-log
+entry and its move out of landing/. Unset (every real run), a point does nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import Counter
 
 FAULT_ENV = "EDUMON_FAULT_AT"
 STAGES = ("ingest", "dbt", "publish", "rating")
+QUARANTINE = "quarantine"  # inside ingest: a rejection recorded, its file not yet moved
 _reached = Counter[str]()
 
 

@@ -10,6 +10,9 @@ and side by side, in one module fixture:
   (pipelines/faults.py), then a plain `edumon run` must exit 0 with marts equal to the reference,
   row for row (EXCEPT ALL both ways; load times and Data Docs paths aside), the week rated once,
   no leftovers, no Dagster run left STARTED, no dbt left running.
+- between a rejection's load-log entry and its file's move to quarantine/ (`quarantine` point): a
+  cheap ingest-only pair of runs on its own home (a rejected file changes the marts and the exit
+  code, so it is not compared with the reference).
 Durations of every process are printed (`pytest -s`): this file is one of CI's slow ones.
 """
 
@@ -30,7 +33,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import PROJECT_ROOT
-from pipelines.faults import FAULT_ENV, STAGES
+from pipelines.faults import FAULT_ENV, QUARANTINE, STAGES
 from pipelines.home import Home
 from pipelines.home_lock import EXIT_HOME_BUSY
 from pipelines.recovery import unpublished_partitions
@@ -60,6 +63,7 @@ class Scenario:
     home: Path
     processes: list[Process] = field(default_factory=list)
     leftovers_after_kill: list[str] = field(default_factory=list)
+    rejections_after_kill: int = 0  # load-log entries rejecting the file the kill was about
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -288,3 +292,84 @@ def test_a_run_killed_at_a_stage_is_finished_by_the_next_plain_run(
     )
     assert unpublished_partitions(Home(home)) == set()
     assert_no_run_left_started(home)
+
+
+REJECTED = f"sferum_orgs_{REGION}_{WEEK}.csv"  # its first row's status is outside the contract's set
+
+
+def _quarantined_unrecorded(home: Path) -> list[str]:
+    """Delivered files in quarantine/ whose content no `rejected` / `unrecognized` entry records."""
+    from pipelines.ingest import load_log
+    from pipelines.ingest.files import sha256_of
+
+    recorded = {
+        (e.source_file, e.sha256)
+        for e in load_log.read_entries(home / "lake")
+        if e.status in ("rejected", "unrecognized")
+    }
+    quarantined = [p for p in (home / "quarantine").rglob("*") if p.is_file() and p.suffix != ".json"]
+    return [
+        str(p.relative_to(home))
+        for p in quarantined
+        if (p.name, sha256_of(p)) not in recorded and (p.name, None) not in recorded
+    ]
+
+
+def _rejections(home: Path) -> int:
+    from pipelines.ingest import load_log
+
+    return sum(
+        e.source_file == REJECTED and e.status == "rejected" for e in load_log.read_entries(home / "lake")
+    )
+
+
+@pytest.fixture(scope="module")
+def killed_before_quarantine(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """A delivery of one valid and one rejected file; `edumon run --ingest-only` killed right after
+    the rejection is recorded, then a plain `edumon run --ingest-only` (no dbt, publish or rating)."""
+    root = tmp_path_factory.mktemp("quarantine")
+    generated = root / "generated"
+    generate = ["generate", "--preset", "demo", "--out", str(generated), "--weeks", "1", "--regions", REGION]
+    assert main([*generate, "--last-week", WEEK]) == 0
+    delivery = root / "delivery"
+    delivery.mkdir()
+    shutil.copy2(generated / f"fgis_orgs_{REGION}_{WEEK}.jsonl", delivery)
+    lines = (generated / REJECTED).read_text(encoding="utf-8").split("\n")
+    lines[1] = lines[1].replace('"active"', '"paused"').replace('"inactive"', '"paused"')
+    (delivery / REJECTED).write_text("\n".join(lines), encoding="utf-8")
+    scenario = Scenario(root / "home")
+    ingest = ["run", "--ingest-only", "--home", str(scenario.home)]
+    scenario.processes.append(_edumon([*ingest, "--landing", str(delivery)], **{FAULT_ENV: QUARANTINE}))
+    scenario.leftovers_after_kill = _quarantined_unrecorded(scenario.home)
+    if (scenario.home / "landing" / REJECTED).exists():
+        scenario.leftovers_after_kill.append(f"landing/{REJECTED}")
+    scenario.rejections_after_kill = _rejections(scenario.home)
+    scenario.processes.append(_edumon(ingest))
+    return scenario
+
+
+def test_a_run_killed_between_a_rejection_and_its_quarantine_loses_no_record(
+    killed_before_quarantine: Scenario,
+) -> None:
+    """kill -9 between a rejected file's load-log entry and its move to quarantine/: the file is
+    still in landing/ with its rejection recorded, and the next run checks it again and moves it.
+    At no point is there a quarantined file without its rejection in the load log.
+    Matters: moved first, a kill left the file in quarantine/ unknown to the load log, the marts
+    and every later run (the region was never told). Resolve: the order in pipelines/ingest/load.py
+    `_reject` (record, then move) and freshness.quarantine_unrecognized."""
+    from pipelines.ingest import load_log
+
+    killed, recovered = killed_before_quarantine.processes
+    home = killed_before_quarantine.home
+    assert killed.returncode == -signal.SIGKILL, f"the fault did not fire: rc {killed.returncode}"
+    # the kill left the file in landing/ (retried) and its rejection recorded, nothing unrecorded
+    assert killed_before_quarantine.leftovers_after_kill == [f"landing/{REJECTED}"]
+    assert killed_before_quarantine.rejections_after_kill == 1
+    assert recovered.returncode == 1, recovered.stdout[-3000:] + recovered.stderr[-3000:]
+    assert "recovery: the previous writer of this home (run, pid" in recovered.stdout
+    assert not (home / "landing" / REJECTED).exists()
+    assert [p.name for p in (home / "quarantine").rglob(REJECTED)] == [REJECTED]
+    assert _quarantined_unrecorded(home) == []
+    state = load_log.current_states(load_log.read_entries(home / "lake"))[("sferum_orgs", REGION, WEEK)]
+    assert (state.status, state.rule) == ("rejected", "field.enum")
+    assert load_log.accepted_state(load_log.read_entries(home / "lake"), "fgis_orgs", REGION, WEEK)

@@ -27,9 +27,10 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_pii import _first_leak, _personal_values, _prefix_index, _written_texts
+from test_pii import _first_leak, _personal_values, _prefix_index, _written_texts, home_texts
 
 from pipelines.checks.findings import ParseFailed
+from pipelines.checks.gate import publish_data_docs, run_gate
 from pipelines.cli import main
 from pipelines.config import load_config
 from pipelines.contracts import pii_fields
@@ -46,6 +47,11 @@ DEFLATE_BOMB = "gis_students_RU-KB_2026-W46.xlsx"
 LONG_LINE = "sferum_chats_RU-DA_2026-W47.csv"
 SYMLINK = "fgis_users_RU-DA_2026-W46.csv"
 HIDDEN = ".gis_staff_RU-DA_2026-W47.csv.part"
+# Personal data a region put into non-personal columns of a gis_students file (the contract does not
+# mask them): a pupil's ФИО as class_label, a phone as education_form. Both fail an expectation,
+# so Great Expectations sees them as unexpected values.
+PLANTED_FILE = "gis_students_RU-DA_2026-W47.csv"
+PLANTED = {"class_label": "Плантова Милена Тимуровна", "education_form": "+7 999 000-31-57"}
 SECRET = "LEAKEDSECRET0001"  # the only place it exists is the file the symbolic link points at
 # Every hostile landing entry and the rule that must reject it (None: any file.* rule, see below).
 EXPECTED_RULES: dict[str, str | None] = {
@@ -59,6 +65,7 @@ EXPECTED_RULES: dict[str, str | None] = {
     "readme.txt": "file.name",
     "sferum_orgs_RU-KB_2028-W05.csv": "file.outside_calendar",
     "sferum_orgs_RU-KB_2026-W05.csv": None,  # before calendar.first_week: its own rule may name it
+    PLANTED_FILE: "field.pattern",  # class_label's rule comes first in the suite
 }
 ABSENT_DATASETS = ("gis_exchange", "cc_requests")
 
@@ -117,6 +124,15 @@ def _drop_header(source: Path, target: Path) -> None:
     target.write_bytes(data[data.index(b"\n") + 1 :])
 
 
+def _plant(source: Path, target: Path) -> None:
+    """The clean file with PLANTED's values in its second and third data rows (canonical CSV)."""
+    rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8"))))
+    for row, (column, value) in zip(rows[2:], PLANTED.items(), strict=False):
+        row[rows[0].index(column)] = value
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(rows)
+
+
 def _long_line(source: Path, target: Path) -> None:
     """The file with one data row three times ingest.limits.max_line_bytes long (pyarrow reads a
     line of up to about two blocks; beyond, it said «unbalanced quotes or truncated file»)."""
@@ -138,6 +154,7 @@ def _add_hostile_files(generated: Path, delivery: Path, outside: Path) -> None:
     (delivery / SYMLINK).unlink()
     (delivery / SYMLINK).symlink_to(outside)
     shutil.copy2(generated / "gis_staff_RU-DA_2026-W47.csv", delivery / HIDDEN)
+    _plant(generated / PLANTED_FILE, delivery / PLANTED_FILE)
     shutil.copy2(generated / "sferum_orgs_RU-KB_2026-W47.csv", delivery / "pupils_RU-KB_2026-W47.csv")
     (delivery / "readme.txt").write_text("delivery notes\n", encoding="utf-8")
     for week in ("2028-W05", "2026-W05"):
@@ -224,6 +241,23 @@ def test_no_cell_of_a_rejected_file_reaches_any_output(hostile: HostileRun) -> N
     assert [str(path) for path, text in texts if any(cell and cell in text for cell in personal)] == []
 
 
+def test_personal_data_in_a_non_personal_column_stays_in_landing_and_quarantine(hostile: HostileRun) -> None:
+    """A ФИО as class_label and a phone as education_form fail their expectations; Great Expectations
+    quoted unexpected values (partial_unexpected_list, unexpected_index_list, the index query) into
+    its stored results and Data Docs pages under docs/. Only the delivered file (landing/,
+    quarantine/) may hold them: no other file of the home, Dagster's event log, nor the console.
+    The rejection still names the rows. Resolve: pipelines/checks/gate.py NO_VALUES."""
+    entry = next(e for e in _entries(hostile) if e.source_file == PLANTED_FILE)
+    assert entry.status == "rejected" and entry.reason
+    assert "rows 2 column class_label: [field.pattern]" in entry.reason
+    assert "rows 3 column education_form: [field.enum]" in entry.reason
+    results = list((hostile.home / "docs").rglob(f"{Path(PLANTED_FILE).stem}.*/*/*.json"))
+    assert results, "the gate's stored result of the planted file must be among the scanned files"
+    forms = [text for value in PLANTED.values() for text in (value, json.dumps(value)[1:-1])]
+    texts = [*home_texts(hostile.home), (Path("stdout"), hostile.stdout)]
+    assert [str(path) for path, text in texts if any(form in text for form in forms)] == []
+
+
 def _first_row_personal_cells(path: Path) -> list[str]:
     """The personal cells (ФИО, СНИЛС, e-mail, phone, addresses …) of the first data row: the row
     that becomes the header once the header row is gone."""
@@ -276,6 +310,29 @@ def _reject(path: Path, dataset: str, region: str) -> ParseFailed:
     with pytest.raises(ParseFailed) as failure:
         read_delivered(path, dataset, region)
     return failure.value
+
+
+def test_the_gate_stores_row_numbers_never_the_unexpected_values(tmp_path: Path) -> None:
+    """The gate alone (no run) on a sferum_orgs file whose status holds a phone in rows 2 and 3:
+    the finding names both rows, and neither the stored GE result nor its Data Docs page holds the
+    phone. Resolve: gate.NO_VALUES, and gate._source_rows if the rows are lost."""
+    phone = PLANTED["education_form"]
+    lines = ["org_inn,sferum_org_id,connected_on,status"]
+    lines += [f"07{n:08d},s{n},2026-01-10,{phone if n in (2, 3) else 'active'}" for n in range(1, 6)]
+    path = _write(tmp_path, "sferum_orgs_RU-DA_2026-W47.csv", "\n".join(lines).encode())
+    meta = LoadMeta("2026-W47", "RU-DA", "gate-unit", path.name)
+    staged = normalise(read_delivered(path, "sferum_orgs", "RU-DA"), "sferum_orgs", meta, b"k")
+    docs = tmp_path / "docs"
+    parameters = {"region": ["RU-DA"], "registry_inns": None, "min_rows": 1}
+    result = run_gate(staged, "sferum_orgs", docs, "planted", parameters)
+    publish_data_docs(docs, [result.validation_id])
+    assert [(f.rule, f.rows, f.count) for f in result.findings if f.column == "status"] == [
+        ("field.enum", [2, 3], 2)
+    ]
+    written = [p for p in docs.rglob("*") if p.is_file() and p.suffix in (".json", ".html")]
+    assert any(p.suffix == ".html" and "validations" in p.parts for p in written)
+    forms = (phone, json.dumps(phone)[1:-1])
+    assert [str(p) for p in written if any(f in p.read_text(encoding="utf-8") for f in forms)] == []
 
 
 def test_a_header_cell_outside_the_contract_is_reported_by_position_only(tmp_path: Path) -> None:

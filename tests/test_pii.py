@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -78,6 +79,39 @@ def _written_texts(home: Path) -> list[tuple[Path, str]]:
             else:
                 texts.append((path, path.read_bytes().decode("utf-8", errors="ignore")))
     return texts
+
+
+def home_texts(home: Path, skipped: tuple[str, ...] = ("landing", "quarantine")) -> list[tuple[Path, str]]:
+    """Every file under the home except the `skipped` top-level folders, as text (DuckDB, Parquet and
+    XLSX decoded; other files as bytes, SQLite's included), and Dagster's event log read through
+    its instance (a long event spills over SQLite pages, so its bytes may not hold it whole)."""
+    texts: list[tuple[Path, str]] = []
+    for path in sorted(home.rglob("*")):
+        if not path.is_file() or path.relative_to(home).parts[0] in skipped:
+            continue
+        if path.suffix == ".duckdb":
+            texts.append((path, _database_text(path)))
+        elif path.suffix == ".xlsx":
+            texts.append((path, _workbook_text(path)))
+        elif path.suffix == ".parquet":
+            table = pq.read_table(path)
+            texts.append((path, "\n".join(str(v) for column in table.columns for v in column.to_pylist())))
+        else:
+            texts.append((path, path.read_bytes().decode("utf-8", errors="ignore")))
+    return [*texts, (home / "dagster" / "<event log>", _event_log_text(home / "dagster"))]
+
+
+def _event_log_text(dagster_home: Path) -> str:
+    """Every event of every Dagster run of the home (messages, metadata, check results) as JSON."""
+    import dagster as dg
+    from dagster._serdes import serialize_value
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return "\n".join(
+            json.dumps(json.loads(serialize_value(entry)), ensure_ascii=False)
+            for record in instance.get_run_records()
+            for entry in instance.all_logs(record.dagster_run.run_id)
+        )
 
 
 def test_no_personal_value_leaves_ingest(demo_landing: Path, demo_home: Path, defects_home: Path) -> None:

@@ -10,7 +10,8 @@ cite. The file-mode context lives in `{home}/docs/gx`; every validation is store
 pages of a batch of loads (one ingest step) and the Data Docs index are built once after the batch
 (`publish_data_docs`): GE's index reads every stored result it lists, so an index rebuilt per file
 made a year of weeks quadratic. The index lists the newest `gates.data_docs_index_limit`
-validations; every validation keeps its page, which the Dagster asset check links to.
+validations; every validation keeps its page, which the Dagster asset check links to. Neither
+pass stores a cell of the file (NO_VALUES): results hold counts and row numbers.
 """
 
 from __future__ import annotations
@@ -39,13 +40,24 @@ STAGED = "staged"
 # metrics plus the queries of the metrics it cannot bundle (uniqueness); its example queries are
 # cut to LIMIT 0, which DuckDB answers without a scan. (BOOLEAN_ONLY would drop them as well, but
 # also drops the observed values the Data Docs renderer needs.)
-VERDICTS: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 0}
+# Neither pass lets a cell into a result: GE stores every result under the home and renders it
+# into Data Docs, and a region may put a pupil's name into a non-personal column (class_label) or a
+# phone into an enum. `exclude_unexpected_values` drops the unexpected values, their counts and the
+# value half of the index list; the index query (it names the failing column's rule, not cells) and
+# the unexpected rows are off as well. Results carry counts and row numbers only.
+NO_VALUES: dict[str, Any] = {
+    "exclude_unexpected_values": True,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+VERDICTS: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 0, **NO_VALUES}
 # Detailed pass of a failing file: every failing expectation with its count and the row numbers a
 # finding cites (GE's SQL engine truncates the index list at partial_unexpected_count).
 DETAILED: dict[str, Any] = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": ["source_row"],
     "partial_unexpected_count": MAX_ROWS_REPORTED,
+    **NO_VALUES,
 }
 
 
@@ -225,11 +237,7 @@ def _finding(item: Any) -> Finding:
         else None
     )
     result = item.result or {}
-    rows = sorted(
-        int(entry["source_row"])
-        for entry in result.get("unexpected_index_list") or []
-        if "source_row" in entry
-    )
+    rows = _source_rows(result.get("unexpected_index_list"))
     count = int(result.get("unexpected_count") or len(rows))
     if item.exception_info and item.exception_info.get("raised_exception"):
         # the exception text may quote cells of the file: only its kind is reported
@@ -237,6 +245,16 @@ def _finding(item: Any) -> Finding:
     else:
         message = _describe(config.type, config.meta.get("rule", ""), kwargs, result)
     return Finding(config.meta.get("rule", config.type), message, column=column, rows=rows, count=count)
+
+
+def _source_rows(index_list: list[dict[str, Any]] | None) -> list[int]:
+    """Row numbers of GE's index list: without values it is one `{"source_row": [rows]}` entry
+    (GE 1.24, exclude_unexpected_values); with values, one `{"source_row": n, column: value}` per row."""
+    rows: list[int] = []
+    for entry in index_list or []:
+        value = entry.get("source_row")
+        rows += [int(v) for v in value] if isinstance(value, list) else [] if value is None else [int(value)]
+    return sorted(rows)
 
 
 def _describe(kind: str, rule: str, kwargs: dict[str, Any], result: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pipelines.config import load_config
+from pipelines.faults import QUARANTINE, fault_point
 from pipelines.home import Home
 from pipelines.ingest import load_log
 from pipelines.ingest.files import UnrecognizedFile, scan_landing
@@ -91,9 +92,8 @@ def quarantine_unrecognized(home: Home) -> list[UnrecognizedFile]:
     _, unrecognised = scan_landing(home.landing)
     folder = home.quarantine / "_unrecognized"
     for item in unrecognised:
-        if item.rule != "file.hidden":
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(item.path), folder / item.path.name)  # a link moves as the link
+        # Logged before the move (as a rejection is, load._reject): a kill in between leaves the
+        # file in landing/ to be logged and moved by the next run, never moved unlogged.
         load_log.append(
             home.lake,
             load_log.LoadEntry(
@@ -102,4 +102,8 @@ def quarantine_unrecognized(home: Home) -> list[UnrecognizedFile]:
                 checked_at=load_log.now_iso(), report=None,
             ),
         )  # fmt: skip
+        if item.rule != "file.hidden":
+            fault_point(QUARANTINE)
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(item.path), folder / item.path.name)  # a link moves as the link
     return unrecognised

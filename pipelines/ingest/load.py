@@ -20,6 +20,7 @@ from pipelines.checks.findings import Finding, ParseFailed
 from pipelines.checks.gate import GateResult, run_gate
 from pipelines.config import load_config
 from pipelines.contracts import pii_fields
+from pipelines.faults import QUARANTINE, fault_point
 from pipelines.home import Home
 from pipelines.ingest import lake as lake_io
 from pipelines.ingest import load_log
@@ -240,10 +241,14 @@ def _reject(
         if gate
         else None
     )
-    outcome.quarantined_to = str(move_to_quarantine(delivered.path, folder, reason, validation))
     for finding in findings:
         log.error("rejected %s", finding.describe(delivered.name))
+    # Recorded before the move: a run killed in between leaves the file in landing/ with its
+    # rejection logged, and the next run checks it again and moves it. Moved first, a kill left a
+    # quarantined file that no load-log entry, mart or later run knew of.
     _record(home, outcome)
+    fault_point(QUARANTINE)  # the crash tests' kill: the rejection recorded, the file not moved
+    outcome.quarantined_to = str(move_to_quarantine(delivered.path, folder, reason, validation))
     return outcome
 
 
