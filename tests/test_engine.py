@@ -18,7 +18,14 @@ import pytest
 import yaml
 
 from pipelines.cli import main
-from pipelines.config import DEFAULT_CONFIG, ENGINE_ENV, ConfigError, load_config, parse_config, warehouse_engine
+from pipelines.config import (
+    DEFAULT_CONFIG,
+    ENGINE_ENV,
+    ConfigError,
+    load_config,
+    parse_config,
+    warehouse_engine,
+)
 from pipelines.home import Home
 from pipelines.ingest import lake as lake_io
 from pipelines.ingest import load_log
