@@ -33,6 +33,7 @@ from pipelines.ingest.files import LandingFile, classify
 from pipelines.ingest.load import load_file
 from pipelines.publish.serving import publish_serving
 from pipelines.publish.spark_tables import documented_columns, spark_table_dir
+from pipelines.recovery import record_published, unpublished_partitions
 from pipelines.transform.project import home_environment
 from pipelines.weeks import shift_week
 
@@ -181,4 +182,9 @@ def test_ingest_writes_and_reads_a_lake_on_a_filesystem_url(url_lake: tuple[Home
     assert statuses == list(
         zip(["fgis_orgs", "sferum_orgs", "fgis_orgs", "sferum_orgs"], expected, strict=True)
     )
+    # The publish marker (lake/_meta) a downstream run writes once the marts reflect those loads.
+    pending = unpublished_partitions(home)
+    assert (orgs.week, orgs.region) in pending, pending
+    record_published(home, pending, None, len(statuses))
+    assert unpublished_partitions(home) == set()
     assert not (home.root / "lake").exists() and not (home.root / "memory:").exists()

@@ -77,11 +77,17 @@ def publish_staged(staged: Path, target: Path) -> None:
     """Atomic replace of a partition: readers see the old file or the new one, never half."""
     fault_point("ingest")  # the crash tests' kill: a gated file staged, not yet in the lake
     target.parent.mkdir(parents=True, exist_ok=True)
-    remote = _on_fsspec(target)
-    if remote is None:
-        os.replace(staged, target)
-    else:  # object stores have no rename: a copy, whose object appears whole (then the stage goes)
-        remote[0].mv(_on_fsspec(staged)[1], remote[1])  # type: ignore[index]
+    replace_file(staged, target)
+
+
+def replace_file(source: Path, target: Path) -> None:
+    """Replace `target` by `source` at once: a rename in a folder; on a URL lake fsspec's move
+    (object stores have no rename: a copy, whose object appears whole, then the source goes)."""
+    remote, origin = _on_fsspec(target), _on_fsspec(source)
+    if remote is None or origin is None:
+        os.replace(source, target)
+    else:
+        remote[0].mv(origin[1], remote[1])
 
 
 def read_partition(lake: Path, dataset: str, region: str, week: str) -> pa.Table | None:
