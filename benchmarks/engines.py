@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 from collections import Counter
@@ -58,7 +59,7 @@ def dbt_results(artifacts: Path) -> str:
 def timed_build(home: Path, engine: str, label: str, work: Path) -> Measure:
     from pipelines.transform.project import DBT_PROJECT_DIR
 
-    artifacts = work / "dbt" / label.replace(" ", "_").replace(",", "")
+    artifacts = work / "dbt" / re.sub(r"[^\w-]+", "_", label)
     artifacts.mkdir(parents=True, exist_ok=True)
     command, env = build_command(home, engine, artifacts)
     measure, _ = run_sampled(label, command, work / "commands.log", env=env, cwd=DBT_PROJECT_DIR)
