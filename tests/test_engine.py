@@ -6,6 +6,7 @@ tests/test_spark.py builds the marts on Spark for real; these check the pieces a
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from benchmarks.engines import build_command, dbt_results
 from pipelines.cli import main
 from pipelines.config import (
     DEFAULT_CONFIG,
@@ -188,3 +190,21 @@ def test_ingest_writes_and_reads_a_lake_on_a_filesystem_url(url_lake: tuple[Home
     record_published(home, pending, None, len(statuses))
     assert unpublished_partitions(home) == set()
     assert not (home.root / "lake").exists() and not (home.root / "memory:").exists()
+
+
+def test_engines_benchmark_builds_on_the_engine_asked_and_reads_dbt_statuses(tmp_path: Path) -> None:
+    """benchmarks/engines.py runs `dbt build --full-refresh` with the target of the engine it names
+    (not the configured one) and its artifacts in its own folder, and sums dbt's node statuses.
+
+    Matters for docs/scaling.md's figures: a build on the wrong engine would be timed silently.
+    On failure: benchmarks/engines.py build_command / dbt_results.
+    """
+    command, env = build_command(tmp_path, "spark", tmp_path / "artifacts")
+    assert command[1:3] == ["build", "--full-refresh"] and "--vars" in command
+    assert env["EDUMON_DBT_TARGET"] == env["EDUMON_ENGINE"] == "spark"
+    assert env["DBT_TARGET_PATH"] == env["DBT_LOG_PATH"] == str(tmp_path / "artifacts")
+    results = [("model.a", "success"), ("test.b", "pass"), ("test.c", "fail"), ("test.d", "pass")]
+    payload = {"results": [{"unique_id": uid, "status": status} for uid, status in results]}
+    (tmp_path / "run_results.json").write_text(json.dumps(payload), encoding="utf-8")
+    assert dbt_results(tmp_path) == "fail 1, pass 2, success 1; failed: test.c"
+    assert dbt_results(tmp_path / "nothing") == "no run_results.json"
