@@ -193,13 +193,16 @@ def run_command(label: str, command: list[str], log: Path) -> Measure:
     return run_sampled(label, command, log)[0]
 
 
-def run_sampled(label: str, command: list[str], log: Path) -> tuple[Measure, list[tuple[float, float]]]:
-    """`run_command` and the tree's CPU samples over time."""
+def run_sampled(
+    label: str, command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[Measure, list[tuple[float, float]]]:
+    """`run_command` and the tree's CPU samples over time (`env` is added to the environment)."""
     cpu_before, started = _children_cpu(), time.perf_counter()
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n$ {' '.join(command)}\n")
         out.flush()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_environment())
+        environment = {**_environment(), **(env or {})}
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=cwd)
         with TreeMemory(process.pid) as memory:
             code = process.wait()
     measure = Measure(label, time.perf_counter() - started, _children_cpu() - cpu_before)

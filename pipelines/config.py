@@ -47,6 +47,19 @@ class Paths(Strict):
     superset: str = "superset"
     logs: str = "logs"
 
+    @field_validator("lake")
+    @classmethod
+    def _lake_filesystem(cls, value: str) -> str:
+        """The lake may be a filesystem URL (s3://…, memory://…; docs/scaling.md): one fsspec opens."""
+        if "://" in value:
+            import fsspec
+
+            try:
+                fsspec.get_filesystem_class(value.split("://", 1)[0])
+            except (ValueError, ImportError) as error:
+                raise ValueError(f"no filesystem for the lake URL {value!r}: {error}") from None
+        return value
+
 
 class SparkWarehouse(Strict):
     """Apache Spark of the dbt build in session mode (docs/scaling.md): folders relative to the home."""

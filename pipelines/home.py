@@ -24,7 +24,10 @@ class Home:
 
     @property
     def lake(self) -> Path:
-        return self.root / load_config().paths.lake
+        """A folder of the home, or orchestration.yaml's filesystem URL (pipelines/ingest/lake.py)."""
+        from pipelines.ingest.lake import lake_root
+
+        return lake_root(self.root, load_config().paths.lake)
 
     @property
     def quarantine(self) -> Path:

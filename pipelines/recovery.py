@@ -33,7 +33,7 @@ from pipelines.config import load_config
 from pipelines.home import Home
 from pipelines.home_lock import HomeBusy, previous_owner
 from pipelines.ingest import load_log
-from pipelines.ingest.lake import staging_dir
+from pipelines.ingest.lake import replace_file, staging_dir
 
 log = logging.getLogger(__name__)
 
@@ -339,4 +339,4 @@ def record_published(
     temporary = path.with_name(path.name + ".tmp")
     content = json.dumps({"published": dict(sorted(published.items()))}, indent=1)
     temporary.write_text(content, encoding="utf-8")
-    os.replace(temporary, path)
+    replace_file(temporary, path)  # the marker lives in the lake, which may be a filesystem URL

@@ -4,9 +4,11 @@ One small landing (the demo preset's RU-KB, 2 weeks) goes through `edumon run` w
 EDUMON_ENGINE=spark: ingest and gates as always, then `dbt build` (models, data tests) through
 Dagster on Spark, and publish, which reads the Spark tables' Parquet files into serving.duckdb.
 The same lake is then built on DuckDB (with the unit tests), and every mart is compared row for
-row. Spark starts once per session here (≈ 1–3 minutes on 2 cores): keep this file to one
-Spark build. Needs the `spark` dependency group (`uv sync --group spark`, which scripts/test.sh
-installs).
+row. The landing has no gis_exchange at all (a first week delivered without it): the Spark build
+must go on and read A10 as «нет данных», as DuckDB does (A10 computed from exchanges is then not
+compared across engines here; the unit test exchange_window covers its logic). Spark starts once
+per session here (≈ 1–3 minutes on 2 cores): keep this file to one Spark build. Needs the
+`spark` dependency group (`uv sync --group spark`, which scripts/test.sh installs).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ pytest.importorskip("pyspark", reason="the spark dependency group is not install
 
 REGION = "RU-KB"
 WEEKS = 2
+ABSENT = "gis_exchange"  # never delivered: its lake folder does not exist when Spark builds
 TOLERANCE = 1e-9
 
 
@@ -39,11 +42,14 @@ def _ok(result: Any) -> None:
 
 @pytest.fixture(scope="session")
 def spark_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A home after `edumon run` on Spark, then the same lake built on DuckDB (warehouse.duckdb)."""
+    """A home after `edumon run` on Spark (no gis_exchange delivered), then the same lake built on
+    DuckDB (warehouse.duckdb)."""
     base = tmp_path_factory.mktemp("spark")
     landing, home = base / "landing", base / "home"
     argv = ["generate", "--preset", "demo", "--out", str(landing), "--weeks", str(WEEKS), "--regions", REGION]
     assert main(argv) == 0
+    for path in landing.glob(f"{ABSENT}_*"):
+        path.unlink()
     previous = os.environ.get(ENGINE_ENV)
     os.environ[ENGINE_ENV] = "spark"
     try:
@@ -107,3 +113,19 @@ def test_spark_tables_and_artifacts_under_the_home(spark_home: Path) -> None:
     assert (artifacts / "run_results.json").is_file(), "dbt's artifacts are not in the home"
     log = (artifacts / "dbt.log").read_text(encoding="utf-8")
     assert '"adapter_name": "spark"' in log, "the Dagster run's (Spark) dbt log is not in the home"
+
+
+def test_spark_builds_without_a_dataset_never_delivered(spark_home: Path) -> None:
+    """gis_exchange was never delivered: the Spark build went on (the run published) and A10 has
+    rows at every level with no value («нет данных»), never a measured 0 %.
+
+    Matters for a region's first week without one of its files. On failure: Spark's lake tables
+    (macros/cross_engine/lake_tables.sql: a table over a folder that does not exist must read as
+    empty) or int_exchanges_windowed; DuckDB's side is macros/lake_sources.sql.
+    """
+    assert not list((spark_home / "lake").glob(f"{ABSENT}/*/*/*.parquet"))
+    with duckdb.connect(str(spark_home / "serving.duckdb"), read_only=True) as con:
+        query = "select level, count(*), count(value) from main.mart_indicators where indicator = 'A10'"
+        rows = con.execute(f"{query} group by level").fetchall()
+    assert {level for level, _, _ in rows} >= {"region", "country"}, rows
+    assert all(valued == 0 for _, _, valued in rows), f"A10 has values without any exchange: {rows}"

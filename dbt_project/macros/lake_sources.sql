@@ -2,23 +2,19 @@
     gis_exchange or cc_requests) reads as an empty table with the contract's columns (the source's
     columns and data types, generated from pipelines.contracts.lake_columns), so the build goes on
     and the dataset's indicators read «нет данных»; DuckDB's read_parquet would stop it with
-    "No files found that match the pattern". Every other source, and Spark, as dbt has it. -#}
+    "No files found that match the pattern". Whether a source is empty is the engine's question
+    (lake_source_is_empty, macros/cross_engine/lake_tables.sql: on Spark the lake table over a
+    missing folder is empty already); every other source, as dbt has it. -#}
 {% macro source(source_name, table_name) -%}
     {%- set relation = builtins.source(source_name, table_name) -%}
     {#- a unit test's sources are its fixture rows (and its graph has no sources) -#}
     {%- set sources = graph.get('sources') if graph is mapping else none -%}
     {%- set in_unit_test = model is defined and model is mapping and model.get('resource_type') == 'unit_test' -%}
-    {%- if not execute or target.type != 'duckdb' or not sources or in_unit_test -%}
+    {%- if not execute or not sources or in_unit_test -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set node = sources.get('source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name) -%}
-    {%- set location = node.meta.get('external_location', '') if node else '' -%}
-    {%- set files = modules.re.search("read_parquet\\('([^']+)'", location) -%}
-    {%- if not files -%}
-        {{ return(relation) }}
-    {%- endif -%}
-    {%- set found = run_query("select count(*) from glob('" ~ files.group(1) ~ "')").columns[0].values()[0] -%}
-    {%- if found > 0 -%}
+    {%- if not node or not lake_source_is_empty(node, relation) -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set columns = [] -%}

@@ -2,12 +2,18 @@
 
 Parquet is written deterministically (no timestamps, fixed options, one row group per 1 M rows),
 so the same input gives the same bytes.
+
+The lake is a folder of the home, or a filesystem URL (`paths.lake: s3://bucket/edumon/lake`,
+docs/scaling.md): then it is a `upath.UPath` over fsspec, which has the pathlib calls the ingest
+makes (`/`, exists, glob, open, mkdir, unlink, stat), and the Parquet and the atomic publish below
+go through its fsspec filesystem.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,6 +21,30 @@ import pyarrow.parquet as pq
 from pipelines.faults import fault_point
 
 ROW_GROUP_ROWS = 1_000_000
+
+
+def is_url(location: str) -> bool:
+    """A filesystem URL (`s3://…`, `memory://…`, `file://…`), not a path of the home."""
+    return "://" in location
+
+
+def lake_root(home: Path, location: str) -> Path:
+    """The lake of a home: `location` (orchestration.yaml paths.lake) under it, or the URL itself.
+
+    A URL gives a UPath typed as Path: it implements the pathlib API the lake code uses.
+    """
+    if not is_url(location):
+        return home / location
+    from upath import UPath
+
+    return cast(Path, UPath(location))
+
+
+def _on_fsspec(path: Path) -> tuple[Any, str] | None:
+    """(fsspec filesystem, its path) of a lake path on a URL lake; None for a local one."""
+    if isinstance(path, Path):
+        return None
+    return cast(Any, path).fs, cast(Any, path).path
 
 
 def partition_path(lake: Path, dataset: str, region: str, week: str) -> Path:
@@ -30,9 +60,11 @@ def write_staged(table: pa.Table, lake: Path, name: str) -> Path:
     folder = staging_dir(lake)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.parquet"
+    remote = _on_fsspec(path)
     pq.write_table(
         table,
-        path,
+        remote[1] if remote else path,
+        filesystem=remote[0] if remote else None,
         compression="zstd",
         row_group_size=ROW_GROUP_ROWS,
         write_statistics=True,
@@ -45,9 +77,22 @@ def publish_staged(staged: Path, target: Path) -> None:
     """Atomic replace of a partition: readers see the old file or the new one, never half."""
     fault_point("ingest")  # the crash tests' kill: a gated file staged, not yet in the lake
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, target)
+    replace_file(staged, target)
+
+
+def replace_file(source: Path, target: Path) -> None:
+    """Replace `target` by `source` at once: a rename in a folder; on a URL lake fsspec's move
+    (object stores have no rename: a copy, whose object appears whole, then the source goes)."""
+    remote, origin = _on_fsspec(target), _on_fsspec(source)
+    if remote is None or origin is None:
+        os.replace(source, target)
+    else:
+        remote[0].mv(origin[1], remote[1])
 
 
 def read_partition(lake: Path, dataset: str, region: str, week: str) -> pa.Table | None:
     path = partition_path(lake, dataset, region, week)
-    return pq.read_table(path) if path.exists() else None
+    if not path.exists():
+        return None
+    remote = _on_fsspec(path)
+    return pq.read_table(remote[1], filesystem=remote[0]) if remote else pq.read_table(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes, warehouse_engine
+from pipelines.ingest.lake import lake_root
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -75,7 +76,7 @@ def home_environment(home: str | Path | None = None) -> dict[str, str]:
     return {
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "EDUMON_WAREHOUSE": str(base / config.paths.warehouse),
-        "EDUMON_LAKE": str(base / config.paths.lake),
+        "EDUMON_LAKE": str(lake_root(base, config.paths.lake)),  # a URL lake: the URL
         "EDUMON_DUCKDB_MEMORY_LIMIT": config.warehouse.memory_limit,
         "EDUMON_DUCKDB_TEMP_DIRECTORY": str(temp_directory),
         **engine_environment(base, config),

@@ -1,10 +1,15 @@
 {#- The lake as the engine sees it. DuckDB reads the lake's files through each source's
     `external_location` (read_parquet / read_json), so it needs nothing here. Spark names tables in
     its metastore: at the start of every run (on-run-start) each lake source becomes an external
-    table over its folder, partitioned by the hive columns region and week (Spark prunes them as
-    DuckDB does), with the columns and types of the source's yml (the contract), and the load log an
-    external JSON table over lake/_meta/load_log.jsonl. Dropping an external table leaves its files;
-    re-creating it each run is what makes Spark see the partitions written since the last run. -#}
+    table over its folder, with the columns and types of the source's yml (the contract), and the
+    load log an external JSON table over lake/_meta/load_log.jsonl. The tables declare no partition
+    columns: Spark discovers the region=/week= folders when it lists the folder, takes their types
+    from the declared columns and prunes them by the models' filters (PartitionFilters, as DuckDB's
+    hive_partitioning does), and a dataset never delivered (no folder: a first week without
+    gis_exchange) lists no file and reads as an empty table. Partitions kept in the metastore
+    instead would need `recover partitions`, which fails on a folder that does not exist
+    (FileNotFoundException), and a repair per table per run. Dropping an external table leaves its
+    files; re-creating it each run is what makes Spark see what was written since the last run. -#}
 {% macro register_lake_tables() -%}
     {{ return(adapter.dispatch('register_lake_tables', 'edumon')()) }}
 {%- endmacro %}
@@ -32,8 +37,7 @@
                     ~ lake ~ "/_meta/load_log.jsonl')") -%}
             {%- else -%}
                 {%- do run_query('create table ' ~ relation ~ ' (' ~ columns | join(', ') ~ ') using parquet'
-                    ~ " partitioned by (region, week) location '" ~ lake ~ '/' ~ source.identifier ~ "'") -%}
-                {%- do run_query('alter table ' ~ relation ~ ' recover partitions') -%}
+                    ~ " location '" ~ lake ~ '/' ~ source.identifier ~ "'") -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -47,4 +51,24 @@
         {{ exceptions.raise_compiler_error("no Spark type for the lake column type '" ~ data_type ~ "'") }}
     {%- endif -%}
     {{ mapping[data_type | lower] }}
+{%- endmacro %}
+
+{#- Whether a lake source has no file at all (macros/lake_sources.sql then reads it as an empty
+    table with the contract's columns). DuckDB: no file matches the glob of its external_location.
+    Spark: never, because its lake table over a folder that does not exist already reads as an
+    empty table with those columns (register_lake_tables above). -#}
+{% macro lake_source_is_empty(node, relation) -%}
+    {{ return(adapter.dispatch('lake_source_is_empty', 'edumon')(node, relation)) }}
+{%- endmacro %}
+
+{% macro default__lake_source_is_empty(node, relation) -%}
+    {%- set files = modules.re.search("read_parquet\\('([^']+)'", node.meta.get('external_location', '')) -%}
+    {%- if not files -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(run_query("select count(*) from glob('" ~ files.group(1) ~ "')").columns[0].values()[0] == 0) }}
+{%- endmacro %}
+
+{% macro spark__lake_source_is_empty(node, relation) -%}
+    {{ return(false) }}
 {%- endmacro %}
