@@ -97,7 +97,8 @@ def expected_rows(
         values = item["val"] if isinstance(item["val"], list) else [item["val"]]
         literals = ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
         conditions.append(f'"{item["col"]}" in ({literals})')
-    sql = f"select {', '.join(select)} from {dataset['table_name']}"
+    source = bundle.dataset_source(dataset, bundle.template_values(serving))
+    sql = f"select {', '.join(select)} from {source}"
     if conditions:
         sql += " where " + " and ".join(conditions)
     if query["metrics"] and query["columns"]:

@@ -215,6 +215,15 @@ def zip_bytes(rendered: Mapping[str, dict[str, Any]]) -> bytes:
     return buffer.getvalue()
 
 
+def dataset_source(dataset: Mapping[str, Any], values: Mapping[str, str]) -> str:
+    """What a dataset's queries read, as a FROM item: its mart, or its own SQL as a subquery
+    (a virtual dataset: the mart joined with reference tables), as Superset wraps it."""
+    sql = dataset.get("sql")
+    if not sql:
+        return f'"{dataset["table_name"]}"'
+    return f'({_substitute(sql, values)}) as "{dataset["table_name"]}"'
+
+
 def dataset_columns(dataset: Mapping[str, Any]) -> Iterator[str]:
     for column in dataset.get("columns", []):
         yield str(column["column_name"])
