@@ -140,7 +140,7 @@ def test_every_dashboard_chart_dataset_and_column_exists_in_the_dbt_manifest(
             column, expression = str(item["column_name"]), item.get("expression")
             if expression:  # a column computed from the mart's own columns
                 used = set(IDENTIFIER.findall(QUOTED.sub("", expression.lower()))) - SQL_WORDS
-                problems += [f"dataset {model}: column {column} uses unknown column {c}" for c in used - known]
+                problems += [f"dataset {model}: column {column} uses unknown {c}" for c in used - known]
             elif column not in known:
                 problems.append(f"dataset {model}: column {column} is not in the dbt model")
         for metric in dataset.get("metrics", []):
