@@ -82,13 +82,13 @@ def chart_metrics(params: dict[str, Any]) -> Iterator[str]:
     yield from params.get("metrics", [])
 
 
-def virtual_columns(dataset: dict[str, Any], problems: list[str]) -> set[str]:
-    """The columns a virtual dataset's SQL adds to its mart (`… as name`); its tables must be the
-    mart itself and reference tables that publish copies into serving.duckdb."""
+def virtual_columns(dataset: dict[str, Any], models: set[str], problems: list[str]) -> set[str]:
+    """The columns a virtual dataset's SQL adds to its mart (`… as name`); the tables it reads must
+    be marts and the reference tables that publish copies into serving.duckdb."""
     sql = dataset.get("sql")
     if not sql:
         return set()
-    published = {dataset["table_name"], *(name for _, name in REFERENCE_TABLES)}
+    published = {m for m in models if m.startswith("mart_")} | {name for _, name in REFERENCE_TABLES}
     tables = re.findall(r"(?:from|join)\s+\$\{serving_schema\}\.(\w+)(?:\s+as\s+(\w+))?", sql.lower())
     problems += [
         f"dataset {dataset['table_name']}: its SQL reads {table}, which is not published"
@@ -135,7 +135,7 @@ def test_every_dashboard_chart_dataset_and_column_exists_in_the_dbt_manifest(
         if model not in manifest_columns:
             problems.append(f"dataset {model}: no dbt model of that name")
             continue
-        known = manifest_columns[model] | virtual_columns(dataset, problems)
+        known = manifest_columns[model] | virtual_columns(dataset, set(manifest_columns), problems)
         for item in dataset.get("columns", []):
             column, expression = str(item["column_name"]), item.get("expression")
             if expression:  # a column computed from the mart's own columns
