@@ -405,7 +405,8 @@ def test_the_login_page_and_the_dashboards_are_in_russian(superset_home: Path, a
             slug = dashboard["slug"]
             charts = api.get_json(admin, f"dashboard/{dashboard['id']}/charts")["result"]
             url = f"{runtime.url}/superset/dashboard/{slug}/?standalone=1"
-            browser.screenshot_dashboard(page, url, SCREENSHOTS / f"{slug}-ru.png", expected_charts=len(charts))
+            shot = SCREENSHOTS / f"{slug}-ru.png"
+            browser.screenshot_dashboard(page, url, shot, expected_charts=len(charts))
             texts = _chart_texts(page)
             for name, shown in texts.items():
                 for code in CODES_SHOWN:
