@@ -325,6 +325,9 @@ def test_rendering_fills_every_placeholder_and_zips_under_one_root(
         if path.startswith("charts/"):
             query = json.loads(doc["query_context"])["queries"][0]
             assert query["metrics"] or query["columns"], path
+    stylesheet = bundle.DASHBOARD_CSS.read_text(encoding="utf-8")
+    assert ".pvtAxisLabel" in stylesheet and "pvtVal:empty" in stylesheet
+    assert all(doc["css"] == stylesheet for path, doc in rendered.items() if path.startswith("dashboards/"))
     names = zipfile.ZipFile(io.BytesIO(bundle.zip_bytes(rendered))).namelist()
     assert {name.split("/")[0] for name in names} == {bundle.ZIP_ROOT}
     assert len(names) == len(rendered)
