@@ -17,7 +17,7 @@ import dagster as dg
 
 from pipelines.config import home_dir, load_config
 from pipelines.home_lock import busy_reason
-from pipelines.ingest.assets import INGEST_KEYS, INVENTORY_KEY, split_partition_key
+from pipelines.ingest.assets import INGEST_KEYS, INVENTORY_KEY, split_partition_key, week_key
 from pipelines.ingest.automation import INGEST_JOB, WRITES_WAREHOUSE_TAG
 from pipelines.ingest.batching import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pipelines.rating.assets import RATING_ASSET
@@ -58,8 +58,8 @@ def downstream_tags(weeks: list[str], region: str | None) -> dict[str, str]:
     """The downstream run's tags: the week range for dbt, the warehouse writer lock, the region."""
     return {
         WRITES_WAREHOUSE_TAG: "true",
-        ASSET_PARTITION_RANGE_START_TAG: weeks[0],
-        ASSET_PARTITION_RANGE_END_TAG: weeks[-1],
+        ASSET_PARTITION_RANGE_START_TAG: week_key(weeks[0]),
+        ASSET_PARTITION_RANGE_END_TAG: week_key(weeks[-1]),
         **({REGION_TAG: region} if region else {}),
     }
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
+from pipelines.config import load_config
 from pipelines.definitions import defs
 from pipelines.downstream import COMMAND_TAG, DOWNSTREAM_JOB, WEEKLY_JOB, follow_up, weekly_schedule
 from pipelines.ingest import load_log
-from pipelines.ingest.assets import PARTITIONS
+from pipelines.ingest.assets import PARTITIONS, week_key, week_of_key
 from pipelines.ingest.automation import landing_sensor
 from pipelines.ingest.files import calendar_weeks, stat_signature
 from pipelines.ingest.lake import partition_path
 from pipelines.transform.assets import week_partitions
-from pipelines.weeks import current_week
+from pipelines.weeks import current_week, week_monday
 
 CSV = "org_inn,sferum_org_id,connected_on,status\n7707083893,S1,2026-09-01,active\n"
 
@@ -43,7 +44,7 @@ def test_sensor_runs_new_and_replaced_files(tmp_path: Path, monkeypatch: pytest.
     first = _evaluate(None)
     assert len(first.run_requests or []) == 1
     request = (first.run_requests or [])[0]
-    assert request.partition_key == dg.MultiPartitionKey({"week": "2026-W47", "region": "RU-KB"})
+    assert request.partition_key == dg.MultiPartitionKey({"week": "2026-11-16", "region": "RU-KB"})
     assert request.asset_selection == [dg.AssetKey(["lake", "sferum_orgs"])]
     assert request.run_key and "sferum_orgs:" in request.run_key
     again = _evaluate(first.cursor)
@@ -72,30 +73,58 @@ def test_one_weekly_schedule_rebuilds_the_week_that_ended() -> None:
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=monday)
         request = weekly_schedule.evaluate_tick(context).run_requests[0]  # type: ignore[index]
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-W47"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-W47"
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-11-16"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-11-16"
     assert request.run_config["ops"]["rating_edition"]["config"]["week"] == "2026-W47"
 
 
 def test_partitions_end_at_the_current_week() -> None:
     """The ingest and dbt partitions run from calendar.first_week to the current week, not to
-    calendar.last_week (2027-W52: thousands of empty partitions, "0 % filled"). Resolve:
-    files.calendar_weeks and transform.assets.week_partitions."""
+    calendar.last_week (2027-W52: thousands of empty partitions, "0 % filled"); a week's key is its
+    Monday. Resolve: ingest.assets.week_partitions_def and files.calendar_weeks."""
     weeks = calendar_weeks()
-    assert weeks[-1] == current_week()
-    assert week_partitions().get_partition_keys() == weeks
-    assert PARTITIONS.get_partitions_def_for_dimension("week").get_partition_keys() == weeks
+    assert weeks[0] == load_config().calendar.first_week and weeks[-1] == current_week()
+    keys = week_partitions().get_partition_keys()
+    assert keys[-1] == week_monday(current_week()).isoformat()
+    assert [week_of_key(key) for key in keys] == weeks
+    assert PARTITIONS.get_partitions_def_for_dimension("week").get_partition_keys() == keys
+    assert week_key("2026-W47") == "2026-11-16" and week_of_key("2026-11-16") == "2026-W47"
+
+
+def test_the_partitions_reach_the_week_of_each_call_without_a_reload() -> None:
+    """The definitions are loaded once; asked later (the webserver reads them from the code
+    location's snapshot), the week partitions end at the week in progress at that moment, and never
+    pass calendar.last_week. Matters: a code location loaded on Friday showed no partition for the
+    next Monday's deliveries until it was restarted. Resolve: ingest.assets.week_partitions_def
+    (a time window with end_offset=1, not a list fixed at load)."""
+    from dagster._core.definitions.partitions.snap.snap import PartitionsSnap
+
+    served = PartitionsSnap.from_def(PARTITIONS).get_partitions_definition()  # what the UI holds
+    served_weeks = served.get_partitions_def_for_dimension("week")  # type: ignore[attr-defined]
+    moscow = ZoneInfo("Europe/Moscow")
+    for moment, week in (
+        (datetime(2026, 11, 22, 23, 59, tzinfo=moscow), "2026-W47"),  # Sunday night
+        (datetime(2026, 11, 23, 0, 1, tzinfo=moscow), "2026-W48"),  # Monday morning
+        (datetime(2027, 1, 4, 9, 0, tzinfo=moscow), "2027-W01"),
+    ):
+        for definition in (week_partitions(), served_weeks):
+            keys = definition.get_partition_keys(current_time=moment)
+            assert week_of_key(keys[-1]) == week, f"at {moment}: {keys[-1]}"
+            assert week_of_key(keys[0]) == load_config().calendar.first_week
+    last = load_config().calendar.last_week
+    after = datetime.combine(week_monday(last), datetime.min.time(), moscow) + timedelta(weeks=10)
+    assert week_of_key(week_partitions().get_partition_keys(current_time=after)[-1]) == last
 
 
 def test_an_ingest_run_from_the_ui_is_followed_by_its_week() -> None:
     """An ingest run of one region-week started from the UI (or by the landing sensor) gets a
     downstream run over that week and region (dbt → publish → rating → dashboards); a run `edumon
     run` started gets none (it runs the downstream itself). Resolve: downstream.follow_up."""
-    ui_run = dg.DagsterRun(job_name="ingest", run_id="a" * 36, tags={"dagster/partition": "RU-KB|2026-W46"})
+    ui_run = dg.DagsterRun(job_name="ingest", run_id="a" * 36, tags={"dagster/partition": "RU-KB|2026-11-09"})
     request = follow_up([ui_run])
     assert request is not None
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-W46"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-W46"
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-11-09"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-11-09"
     assert request.tags["edumon/region"] == "RU-KB"
     assert request.run_config["ops"]["rating_edition"]["config"]["week"] == "2026-W46"
     assert (
@@ -108,13 +137,13 @@ def test_an_ingest_run_from_the_ui_is_followed_by_its_week() -> None:
         job_name="ingest",
         run_id="c" * 36,
         tags={
-            "dagster/asset_partition_range_start": "RU-AD|2026-W47",
-            "dagster/asset_partition_range_end": "RU-AL|2026-W47",
+            "dagster/asset_partition_range_start": "RU-AD|2026-11-16",
+            "dagster/asset_partition_range_end": "RU-AL|2026-11-16",
         },
     )
     both = follow_up([ui_run, batch])
     assert both is not None and "edumon/region" not in both.tags
-    assert both.tags["dagster/asset_partition_range_end"] == "2026-W47"
+    assert both.tags["dagster/asset_partition_range_end"] == "2026-11-16"
     assert defs.resolve_job_def(DOWNSTREAM_JOB) is not None
 
 
@@ -162,11 +191,11 @@ def test_sensor_batches_neighbouring_regions(tmp_path: Path, monkeypatch: pytest
     assert len(requests) == 2
     batch, single = requests
     assert batch.partition_key is None
-    assert batch.tags["dagster/asset_partition_range_start"] == f"{first}|2026-W47"
-    assert batch.tags["dagster/asset_partition_range_end"] == f"{second}|2026-W47"
+    assert batch.tags["dagster/asset_partition_range_start"] == f"{first}|2026-11-16"
+    assert batch.tags["dagster/asset_partition_range_end"] == f"{second}|2026-11-16"
     assert batch.asset_selection == [dg.AssetKey(["lake", "sferum_orgs"])]
-    assert single.partition_key == dg.MultiPartitionKey({"week": "2026-W47", "region": far})
+    assert single.partition_key == dg.MultiPartitionKey({"week": "2026-11-16", "region": far})
     (landing / f"sferum_orgs_{second}_2026-W47.csv").write_text(CSV + "7728168971,S2,2026-09-02,active\n")
     replaced = _evaluate(result.cursor).run_requests or []  # only the replaced file is new
-    expected = dg.MultiPartitionKey({"week": "2026-W47", "region": second})
+    expected = dg.MultiPartitionKey({"week": "2026-11-16", "region": second})
     assert [r.partition_key for r in replaced] == [expected]

@@ -6,6 +6,7 @@ Fast (no Superset): parses dashboards/bundle, renders it and reads dbt_project/t
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -19,6 +20,7 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.dashboards import api, bundle
+from pipelines.publish.serving import REFERENCE_TABLES
 from pipelines.transform.project import MANIFEST_PATH, prepare_manifest
 
 TITLES = {"Внедрение", "Активность чатов", "Цифровой профиль", "Качество данных", "Рейтинг регионов"}
@@ -73,6 +75,23 @@ def chart_metrics(params: dict[str, Any]) -> Iterator[str]:
     yield from params.get("metrics", [])
 
 
+def virtual_columns(dataset: dict[str, Any], models: set[str], problems: list[str]) -> set[str]:
+    """The columns a virtual dataset's SQL adds to its mart (`… as name`); the tables it reads must
+    be marts and the reference tables that publish copies into serving.duckdb."""
+    sql = dataset.get("sql")
+    if not sql:
+        return set()
+    published = {m for m in models if m.startswith("mart_")} | {name for _, name in REFERENCE_TABLES}
+    tables = re.findall(r"(?:from|join)\s+\$\{serving_schema\}\.(\w+)(?:\s+as\s+(\w+))?", sql.lower())
+    problems += [
+        f"dataset {dataset['table_name']}: its SQL reads {table}, which is not published"
+        for table, _ in tables
+        if table not in published
+    ]
+    aliases = set(re.findall(r"\bas\s+([a-z_][a-z0-9_]*)\b", sql.lower()))
+    return aliases - {alias for _, alias in tables}
+
+
 def test_bundle_files_are_valid_and_uuid_named(assets: bundle.Bundle) -> None:
     """Every asset file parses, carries a UUID that appears in its file name, and no UUID repeats.
 
@@ -109,15 +128,13 @@ def test_every_dashboard_chart_dataset_and_column_exists_in_the_dbt_manifest(
         if model not in manifest_columns:
             problems.append(f"dataset {model}: no dbt model of that name")
             continue
+        known = manifest_columns[model] | virtual_columns(dataset, set(manifest_columns), problems)
         for item in dataset.get("columns", []):
             column, expression = str(item["column_name"]), item.get("expression")
             if expression:  # a column computed from the mart's own columns
                 used = set(IDENTIFIER.findall(QUOTED.sub("", expression.lower()))) - SQL_WORDS
-                problems += [
-                    f"dataset {model}: column {column} uses unknown column {c}"
-                    for c in used - manifest_columns[model]
-                ]
-            elif column not in manifest_columns[model]:
+                problems += [f"dataset {model}: column {column} uses unknown {c}" for c in used - known]
+            elif column not in known:
                 problems.append(f"dataset {model}: column {column} is not in the dbt model")
         for metric in dataset.get("metrics", []):
             used = set(IDENTIFIER.findall(metric["expression"].lower())) - SQL_WORDS
@@ -301,6 +318,9 @@ def test_rendering_fills_every_placeholder_and_zips_under_one_root(
         if path.startswith("charts/"):
             query = json.loads(doc["query_context"])["queries"][0]
             assert query["metrics"] or query["columns"], path
+    stylesheet = bundle.DASHBOARD_CSS.read_text(encoding="utf-8")
+    assert ".pvtAxisLabel" in stylesheet and "pvtVal:empty" in stylesheet
+    assert all(doc["css"] == stylesheet for path, doc in rendered.items() if path.startswith("dashboards/"))
     names = zipfile.ZipFile(io.BytesIO(bundle.zip_bytes(rendered))).namelist()
     assert {name.split("/")[0] for name in names} == {bundle.ZIP_ROOT}
     assert len(names) == len(rendered)
@@ -335,3 +355,27 @@ def test_rison_encodes_superset_query_parameters() -> None:
     assert api.rison({"page": 0, "columns": ["id", "uuid"]}) == "(page:0,columns:!('id','uuid'))"
     assert api.rison({"value": "Аналитик RU-KB", "flag": True}) == "(value:'Аналитик RU-KB',flag:!t)"
     assert api.rison("it's!") == "'it!'s!!'"
+
+
+RULE_LITERAL = re.compile(r"\"((?:file|schema|field|key|registry|volume|pii)\.[a-z_]+)\"")
+
+
+def test_every_gate_rule_has_a_russian_description() -> None:
+    """Each rule a load can fail on (the suites' `meta.rule` in expectations/, and the rule codes
+    the parser, limits and landing checks write) has a Russian description in ref_labels.csv
+    (kind `rule`), which «Качество данных» shows beside the code and the check's own text.
+
+    Matters because the load log otherwise reads `schema.missing_column` and an English sentence.
+    On failure: add `rule,<code>,<описание>` to dbt_project/seeds/ref_labels.csv.
+    """
+    with (DBT_DIR / "seeds" / "ref_labels.csv").open(encoding="utf-8") as handle:
+        labels = {row["code"]: row["label"] for row in csv.DictReader(handle) if row["kind"] == "rule"}
+    rules = set()
+    for suite in (PROJECT_ROOT / "expectations").glob("*.json"):
+        rules |= {e["meta"]["rule"] for e in json.loads(suite.read_text(encoding="utf-8"))["expectations"]}
+    for source in (PROJECT_ROOT / "pipelines").rglob("*.py"):
+        rules |= set(RULE_LITERAL.findall(source.read_text(encoding="utf-8")))
+    assert {"schema.missing_column", "file.encoding", "file.missing", "volume.drop"} <= rules
+    missing = sorted(rules - set(labels))
+    assert not missing, f"rules without a Russian description in ref_labels.csv: {missing}"
+    assert all(re.search("[а-яё]", label) for label in labels.values())

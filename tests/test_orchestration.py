@@ -157,8 +157,8 @@ def test_a_region_backfill_tags_the_downstream_run_with_its_region() -> None:
     assert region_of_run(tags) == "RU-MOW"
     assert tags[REGION_TAG] == "RU-MOW"
     assert (tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]) == (
-        "2026-W46",
-        "2026-W47",
+        "2026-11-09",  # the Mondays of 2026-W46 and 2026-W47: the dbt assets' week keys
+        "2026-11-16",
     )
     assert tags["edumon/writes-warehouse"] == "true"
     assert region_of_run(downstream_tags(["2026-W47"], None)) is None

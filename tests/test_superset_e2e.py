@@ -1,6 +1,7 @@
 """End to end: the real Superset 6.1 started by `edumon superset up` on real pipeline output.
 
-The serving snapshot is the whole pipeline's demo home (`demo_home` in tests/conftest.py) when it
+The serving snapshot is the whole pipeline's home over the defective delivery (`defects_home` in
+tests/conftest.py: every delivery fault once, so «Качество данных» has rejections to show) when it
 exists, else the dbt engineer's fixture lake built and published with the project's own
 `dbt build` and publish. Superset's virtualenv is installed once per machine (minutes the first
 time); starting and importing takes about a minute. Screenshots go to artifacts/screenshots/.
@@ -62,8 +63,8 @@ def superset_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     home = tmp_path_factory.mktemp("superset_home")
     mark_demo(home)  # a copy of generated data: the demo's documented admin account is allowed
     try:
-        demo_home: Path = request.getfixturevalue("demo_home")
-        shutil.copyfile(demo_home / "serving.duckdb", home / "serving.duckdb")
+        pipeline_home: Path = request.getfixturevalue("defects_home")
+        shutil.copyfile(pipeline_home / "serving.duckdb", home / "serving.duckdb")
     except pytest.FixtureLookupError:
         build_lake(home / "lake", list(load_config().datasets))
         assert not any("FAILED" in line for line in publish_lake(home))
@@ -97,7 +98,8 @@ def expected_rows(
         values = item["val"] if isinstance(item["val"], list) else [item["val"]]
         literals = ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
         conditions.append(f'"{item["col"]}" in ({literals})')
-    sql = f"select {', '.join(select)} from {dataset['table_name']}"
+    source = bundle.dataset_source(dataset, bundle.template_values(serving))
+    sql = f"select {', '.join(select)} from {source}"
     if conditions:
         sql += " where " + " and ".join(conditions)
     if query["metrics"] and query["columns"]:
@@ -311,7 +313,7 @@ CLICK_SCRIPT = """
   return true;
 })()
 """
-CODES_SHOWN = ("loaded", "rejected", "municipality", "school", "no_data", "N/A")
+CODES_SHOWN = ("loaded", "rejected", "municipality", "school", "no_data", "N/A", "Мера")
 
 
 def _chart_texts(page: Any) -> dict[str, str]:
@@ -353,19 +355,43 @@ def _filter_options(admin: Any, dashboard_slug: str, name: str) -> list[str]:
     return sorted({str(row[column]) for row in result["result"][0]["data"] if row[column] is not None})
 
 
+EMPTY_PIVOT_CELLS_SCRIPT = """
+Array.from(document.querySelectorAll('.pvtTable td.pvtVal'))
+  .filter(c => c.innerText.trim() === '')
+  .map(c => getComputedStyle(c, '::after').content)
+"""
+
+
+def _rejections(serving: Path) -> list[tuple[str, str]]:
+    """(rule, its Russian description) of every rejected load of the latest week (the dashboards'
+    default week)."""
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        rows = connection.execute(
+            "select distinct quality.rule, labels.label from mart_data_quality as quality "
+            "join ref_labels as labels on labels.kind = 'rule' and labels.code = quality.rule "
+            "where quality.status = 'rejected' and quality.week = (select max(week) from mart_data_quality)"
+        ).fetchall()
+    return [(str(rule), str(label)) for rule, label in rows]
+
+
 def test_the_login_page_and_the_dashboards_are_in_russian(superset_home: Path, admin: Any) -> None:
-    """The login page a visitor sees before logging in is Russian (Вход, Имя пользователя), charts
-    show Russian names for levels, statuses and datasets and «—» for an empty reason (never
-    `loaded`, `municipality` or N/A), indicator columns read their names beside the codes, and
-    shares use the decimal comma.
+    """The login page a visitor sees before logging in is Russian (Вход, Имя пользователя); on
+    every dashboard the charts show Russian names for levels, statuses and datasets, «—» for an
+    empty value (never `loaded`, `municipality`, N/A, nor the pivots' «Мера»), an empty pivot cell
+    as «—», indicator columns with their names beside the codes, shares with the decimal comma,
+    and each rejected load with its rule code and the rule's Russian description.
 
     Matters because the analysts read Russian only. On failure: open the screenshots named in the
     message; the login page needs the Public role's `can_language_pack` (api.allow_login_page_translation),
-    the values the label columns of the marts (ref_labels.csv) and superset_config.py's D3_FORMAT.
+    the values the label columns of the marts and the bundle's virtual datasets (ref_labels.csv),
+    empty cells dashboards/superset-patches.yaml and dashboards/dashboard.css, numbers
+    superset_config.py's D3_FORMAT.
     """
     runtime = environment.saved_runtime(superset_home)
-    admin = deploy.admin_login(superset_home)
-    user, password = admin.user, admin.password
+    account = deploy.admin_login(superset_home)
+    rejections = _rejections(superset_home / "serving.duckdb")
+    assert rejections, "the home has no rejected load: the e2e home must include a faulty delivery"
+    dashboards = api.list_all(admin, "dashboard/", columns=["id", "slug"])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with browser.open_page() as page:
         page.navigate(f"{runtime.url}/login/")
@@ -373,20 +399,33 @@ def test_the_login_page_and_the_dashboards_are_in_russian(superset_home: Path, a
         page.screenshot(SCREENSHOTS / "login.png")
         text = page.evaluate("document.body.innerText")
         assert "Вход" in text and "Sign in" not in text and "Username" not in text, text[:300]
-        browser.log_in(page, runtime.url, user, password)
-        for slug in ("vnedrenie", "kachestvo-dannyh"):
+        browser.log_in(page, runtime.url, account.user, account.password)
+        empty_cells: list[str] = []
+        for dashboard in dashboards:
+            slug = dashboard["slug"]
+            charts = api.get_json(admin, f"dashboard/{dashboard['id']}/charts")["result"]
             url = f"{runtime.url}/superset/dashboard/{slug}/?standalone=1"
-            browser.screenshot_dashboard(page, url, SCREENSHOTS / f"{slug}-ru.png", expected_charts=5)
+            shot = SCREENSHOTS / f"{slug}-ru.png"
+            browser.screenshot_dashboard(page, url, shot, expected_charts=len(charts))
             texts = _chart_texts(page)
             for name, shown in texts.items():
                 for code in CODES_SHOWN:
                     assert f" {code} " not in f" {shown} ", f"«{name}» shows {code!r}; see {slug}-ru.png"
+            empty_cells += page.evaluate(EMPTY_PIVOT_CELLS_SCRIPT)
             if slug == "vnedrenie":
                 regions = texts["Регионы: показатели"]
                 assert "A1 Подключение ОО к ИКОП «Сферум»" in regions, regions[:300]
                 assert re.search(r"\d,\d%", regions), f"no decimal comma in {regions[:300]}"
-            else:
-                assert "загружен" in texts["Журнал загрузок и причины отклонения"]
+            if slug == "reyting-regionov":  # a region without data says why, in Russian
+                rating = texts["Рейтинг регионов"]
+                assert "нет данных" in rating and re.search(r"отклонён — [а-яё]", rating), rating[:400]
+            if slug == "kachestvo-dannyh":
+                log = texts["Журнал загрузок и причины отклонения"]
+                assert "загружен" in log and "отклонён" in log, log[:300]
+                for rule, description in rejections:
+                    assert rule in log and description in log, f"{rule} «{description}» not in the load log"
+        assert empty_cells, "no empty pivot cell on any dashboard: the faulty delivery leaves some"
+        assert set(empty_cells) == {'"—"'}, f"empty pivot cells read {set(empty_cells)}"
 
 
 def test_filters_list_names_and_municipalities_follow_the_region(superset_home: Path, admin: Any) -> None:

@@ -1,9 +1,10 @@
 """The Superset asset bundle in dashboards/bundle: read, render, zip.
 
-The YAML files are Superset's own import format, one UUID-named file per asset. They hold two
+The YAML files are Superset's own import format, one UUID-named file per asset. They hold three
 kinds of placeholders that Superset does not resolve itself (its import does no templating):
-`${serving_uri}` / `${serving_schema}` for the published snapshot, and `${target_<indicator>}` for
-the target text of the big-number tiles, taken from orchestration.yaml so a target is defined once.
+`${serving_uri}` / `${serving_schema}` for the published snapshot, `${target_<indicator>}` for
+the target text of the big-number tiles, taken from orchestration.yaml so a target is defined once,
+and `${dashboard_css}`, the style every dashboard shares (dashboards/dashboard.css).
 Rendering also derives each chart's `query_context` from its params: Superset's chart data API
 (/api/v1/chart/{id}/data/, cache warm-up) needs one, and deriving it keeps the two from drifting.
 """
@@ -25,6 +26,7 @@ import yaml
 
 from pipelines.config import PROJECT_ROOT, Indicator, load_config
 
+DASHBOARD_CSS = PROJECT_ROOT / "dashboards" / "dashboard.css"  # every dashboard's `css` (${dashboard_css})
 ZIP_ROOT = "edumon_bundle"  # /api/v1/assets/import/ wants every file under one root folder
 KINDS = ("databases", "datasets", "charts", "dashboards")
 
@@ -102,7 +104,11 @@ def target_text(indicator: Indicator) -> str:
 
 
 def template_values(serving: Path) -> dict[str, str]:
-    values = {"serving_uri": serving_uri(serving), "serving_schema": serving_schema(serving)}
+    values = {
+        "serving_uri": serving_uri(serving),
+        "serving_schema": serving_schema(serving),
+        "dashboard_css": DASHBOARD_CSS.read_text(encoding="utf-8"),
+    }
     for key, indicator in load_config().indicators.items():
         values[f"target_{key}"] = target_text(indicator)
     return values
@@ -213,6 +219,15 @@ def zip_bytes(rendered: Mapping[str, dict[str, Any]]) -> bytes:
             text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
             archive.writestr(f"{ZIP_ROOT}/{path}", text)
     return buffer.getvalue()
+
+
+def dataset_source(dataset: Mapping[str, Any], values: Mapping[str, str]) -> str:
+    """What a dataset's queries read, as a FROM item: its mart, or its own SQL as a subquery
+    (a virtual dataset: the mart joined with reference tables), as Superset wraps it."""
+    sql = dataset.get("sql")
+    if not sql:
+        return f'"{dataset["table_name"]}"'
+    return f'({_substitute(sql, values)}) as "{dataset["table_name"]}"'
 
 
 def dataset_columns(dataset: Mapping[str, Any]) -> Iterator[str]:

@@ -20,11 +20,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from pipelines.config import PROJECT_ROOT, Superset, home_dir, home_path, load_config
 from pipelines.dashboards.bundle import SERVING_CONNECTION
 from pipelines.secrets import superset_secret_key
 
 SUPERSET_CONFIG_FILE = Path(__file__).with_name("superset_config.py")
+PATCHES_FILE = PROJECT_ROOT / "dashboards" / "superset-patches.yaml"
 MARKER_NAME = ".edumon-requirements.sha256"
 
 
@@ -93,8 +96,8 @@ def venv_bin(name: str) -> Path:
 def requirements_hash() -> str:
     cfg = settings()
     digest = hashlib.sha256()
-    for relative in (cfg.requirements, cfg.constraints):
-        digest.update((PROJECT_ROOT / relative).read_bytes())
+    for path in (PROJECT_ROOT / cfg.requirements, PROJECT_ROOT / cfg.constraints, PATCHES_FILE):
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -117,8 +120,45 @@ def install(log: Path | None = None) -> bool:
         [*pip, "-r", str(PROJECT_ROOT / cfg.requirements), "-c", str(PROJECT_ROOT / cfg.constraints)],
         log,
     )
+    apply_patches(site_packages(target))
     (target / MARKER_NAME).write_text(requirements_hash() + "\n")
     return True
+
+
+def site_packages(venv: Path) -> Path:
+    found = sorted(venv.glob("lib/python*/site-packages"))
+    if not found:
+        raise SupersetError(f"{venv}: no site-packages folder (a broken virtualenv? delete it and re-run)")
+    return found[-1]
+
+
+def apply_patches(packages: Path) -> list[Path]:
+    """Apply dashboards/superset-patches.yaml to the installed Superset; the files changed.
+
+    Each patch is applied to the pristine copy (<file>.orig, made the first time), so running it
+    again, or after a patch changed, gives the same file.
+    """
+    changed = []
+    for patch in yaml.safe_load(PATCHES_FILE.read_text(encoding="utf-8"))["patches"]:
+        find, replace = patch["find"].encode("utf-8"), patch["replace"].encode("utf-8")
+        hits = []
+        for path in sorted(packages.glob(patch["files"])):
+            pristine = path.with_name(path.name + ".orig")
+            content = (pristine if pristine.exists() else path).read_bytes()  # bytes: newlines as they are
+            if find in content:
+                hits.append((path, pristine, content))
+        if len(hits) != 1 or hits[0][2].count(find) != 1:
+            raise SupersetError(
+                f"{PATCHES_FILE.name}: {patch['find']!r} occurs {sum(h[2].count(find) for h in hits)} "
+                f"times in {len(hits)} files of {patch['files']} (expected once in one): is this another "
+                "Superset version? Re-check the patch against it"
+            )
+        path, pristine, content = hits[0]
+        if not pristine.exists():
+            pristine.write_bytes(content)
+        path.write_bytes(content.replace(find, replace))
+        changed.append(path)
+    return changed
 
 
 def _run(command: list[str], log: Path | None, env: dict[str, str] | None = None) -> None:

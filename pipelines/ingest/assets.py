@@ -11,6 +11,7 @@ expected delivery arrived by its deadline (the freshness check).
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime, time
 from typing import Any
 
 import dagster as dg
@@ -21,17 +22,51 @@ from pipelines.config import home_dir, load_config, region_codes
 from pipelines.home import Home
 from pipelines.home_lock import home_lock
 from pipelines.ingest import freshness
-from pipelines.ingest.files import LandingFile, calendar_weeks, landing_file_for
+from pipelines.ingest.files import LandingFile, landing_file_for
 from pipelines.ingest.load import LoadOutcome, load_file
 from pipelines.secrets import MissingSecret, snils_key
+from pipelines.weeks import MOSCOW, shift_week, week_label, week_monday
 
 GROUP = "ingest"
 KEY_PREFIX = "lake"
 GATE_CHECK = "gate"
 INVENTORY_KEY = dg.AssetKey([KEY_PREFIX, "landing_inventory"])
+# A week's Dagster partition key is its Monday (2026-W47 → 2026-11-16): Dagster reads time-window
+# keys back with strptime, which cannot parse an ISO week label without a weekday.
+WEEK_KEY_FORMAT = "%Y-%m-%d"
+
+
+def week_partitions_def() -> dg.TimeWindowPartitionsDefinition:
+    """Monday-to-Monday weeks (Moscow) from calendar.first_week, the week in progress included.
+
+    A time window's end is computed whenever Dagster asks for the keys (the webserver, a sensor, a
+    run), not when the code location loads: a location loaded last week lists this week too, with
+    no restart. calendar.last_week caps it (its Monday + 7 days is the exclusive end).
+    """
+    calendar = load_config().calendar
+    return dg.TimeWindowPartitionsDefinition(
+        cron_schedule="0 0 * * 1",
+        start=datetime.combine(week_monday(calendar.first_week), time()),
+        end=datetime.combine(week_monday(shift_week(calendar.last_week, 1)), time()),
+        timezone=MOSCOW.key,
+        fmt=WEEK_KEY_FORMAT,
+        end_offset=1,  # the week in progress: a region may deliver before its Sunday
+    )
+
+
+def week_key(week: str) -> str:
+    """The Dagster partition key of an ISO week label."""
+    return week_monday(week).strftime(WEEK_KEY_FORMAT)
+
+
+def week_of_key(key: str) -> str:
+    """The ISO week label of a week partition key."""
+    return week_label(date.fromisoformat(key))
+
+
 PARTITIONS = dg.MultiPartitionsDefinition(
     {
-        "week": dg.StaticPartitionsDefinition(calendar_weeks()),
+        "week": week_partitions_def(),
         "region": dg.StaticPartitionsDefinition(region_codes()),
     }
 )
@@ -59,7 +94,7 @@ def ingest_key(dataset: str) -> dg.AssetKey:
 
 
 def partition_key(week: str, region: str) -> dg.MultiPartitionKey:
-    return dg.MultiPartitionKey({"week": week, "region": region})
+    return dg.MultiPartitionKey({"week": week_key(week), "region": region})
 
 
 def _gate_metadata(outcome: LoadOutcome) -> dict[str, Any]:
@@ -95,7 +130,7 @@ def _phase_metadata(outcome: LoadOutcome) -> dict[str, float]:
 def split_partition_key(key: str) -> tuple[str, str]:
     """(week, region) of a partition key of PARTITIONS."""
     dimensions = PARTITIONS.get_partition_key_from_str(str(key)).keys_by_dimension
-    return dimensions["week"], dimensions["region"]
+    return week_of_key(dimensions["week"]), dimensions["region"]
 
 
 def _deliveries(dataset: str, keys: Sequence[str], home: Home) -> list[tuple[str, LandingFile]]:

@@ -24,6 +24,7 @@ MARTS_SCHEMA = "marts"
 REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
     ("reference", "ref_regions"),
     ("reference", "ref_indicators"),
+    ("reference", "ref_labels"),  # Russian words of codes (the load log's rules), joined by the dashboards
 )
 
 

@@ -20,7 +20,7 @@ from dagster import (
     BackfillPolicy,
     MultiToSingleDimensionPartitionMapping,
     PartitionMapping,
-    StaticPartitionsDefinition,
+    TimeWindowPartitionsDefinition,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from packaging import version
@@ -28,8 +28,7 @@ from packaging import version
 from pipelines.config import home_dir
 from pipelines.faults import fault_point
 from pipelines.home_lock import home_lock
-from pipelines.ingest.assets import INVENTORY_KEY, ingest_key
-from pipelines.ingest.files import calendar_weeks
+from pipelines.ingest.assets import INVENTORY_KEY, ingest_key, week_of_key, week_partitions_def
 from pipelines.transform.project import (
     DBT_PROJECT_DIR,
     MANIFEST_PATH,
@@ -48,9 +47,9 @@ LOAD_LOG_ASSET = INVENTORY_KEY
 DBT_GROUP = "marts"
 
 
-def week_partitions() -> StaticPartitionsDefinition:
-    """The ingest assets' weeks (calendar.first_week up to the current week)."""
-    return StaticPartitionsDefinition(calendar_weeks())
+def week_partitions() -> TimeWindowPartitionsDefinition:
+    """The ingest assets' weeks (calendar.first_week up to the current week, as of each call)."""
+    return week_partitions_def()
 
 
 class EdumonDbtTranslator(DagsterDbtTranslator):
@@ -124,7 +123,7 @@ def edumon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     """`dbt build` (models, then their data tests) for the partition range (and tagged region) of the run."""
     weeks = context.partition_key_range
     region = region_of_run(dict(context.run.tags))
-    variables = dbt_vars(min_week=weeks.start, max_week=weeks.end, region=region)
+    variables = dbt_vars(min_week=week_of_key(weeks.start), max_week=week_of_key(weeks.end), region=region)
     # profiles.yml and the sources read the home's warehouse and lake from the environment, which
     # DbtCliResource hands to the dbt process.
     os.environ.update(home_environment())
