@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from pipelines.config import load_config
+from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.dashboards import api, bundle
 from pipelines.publish.serving import REFERENCE_TABLES
 from pipelines.transform.project import MANIFEST_PATH, prepare_manifest
@@ -368,7 +368,7 @@ def test_every_gate_rule_has_a_russian_description() -> None:
     Matters because the load log otherwise reads `schema.missing_column` and an English sentence.
     On failure: add `rule,<code>,<описание>` to dbt_project/seeds/ref_labels.csv.
     """
-    with (DBT_DIR / "seeds" / "ref_labels.csv").open(encoding="utf-8") as handle:
+    with (PROJECT_ROOT / "dbt_project" / "seeds" / "ref_labels.csv").open(encoding="utf-8") as handle:
         labels = {row["code"]: row["label"] for row in csv.DictReader(handle) if row["kind"] == "rule"}
     rules = set()
     for suite in (PROJECT_ROOT / "expectations").glob("*.json"):
