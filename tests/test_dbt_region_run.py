@@ -121,3 +121,18 @@ def test_region_var_comes_from_the_run_tag() -> None:
     assert dbt_vars()["edumon:region"] == "all"
     with pytest.raises(ValueError):
         dbt_vars(region="XX-NOPE")
+
+
+def test_region_run_keeps_partial_parsing(region_run_home: Path) -> None:
+    """The region-week run after a full build re-used dbt's parse: the run's weeks and region are
+    its scope (EDUMON_RUN_SCOPE, read when nodes execute), not --vars, whose change re-parses all.
+
+    Matters for every run's fixed cost (issue 13: ≈ 10–25 s of a region backfill was the re-parse).
+    On failure: a var that changes per run went back into --vars (pipelines/transform/project.py
+    split_run_scope) or a parse-time value (config(), dbt_project.yml) reads the run's scope."""
+    from pipelines.transform.project import dbt_target_path
+
+    log = (dbt_target_path(region_run_home) / "dbt.log").read_text(encoding="utf-8")
+    last_invocation = log.split("Running with dbt=")[-1]
+    assert "Unable to do partial parsing" not in last_invocation
+    assert "Partial parsing enabled" in last_invocation

@@ -65,3 +65,29 @@ def test_failed_dbt_build_leaves_previous_snapshot(tmp_path: Path) -> None:
     statuses = publish_lake(home, {("2026-W47", "RU-KB")})
     assert len(statuses) == 1 and "FAILED" in statuses[0], statuses
     assert serving.read_bytes() == before
+
+
+def test_republish_rewrites_only_changed_weeks(tmp_path: Path) -> None:
+    """A second publish holds exactly the warehouse's rows and writes only the weeks that changed.
+
+    Matters for the weekly run (issue 13): a whole copy of every mart grew with the weeks kept. On
+    failure: look at pipelines/publish/serving.py::_publish_table (the per-week digest).
+    """
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.mart_indicators as select '2026-W4' || (i % 3) as week, i as value "
+            "from range(3000) as t(i)"
+        )
+    first = publish_serving(warehouse, serving)
+    assert first.rewritten == {"mart_indicators": ["*"]}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.mart_indicators set value = -value where week = '2026-W41'")
+        con.execute("delete from marts.mart_indicators where week = '2026-W42'")
+    second = publish_serving(warehouse, serving)
+    assert second.rewritten == {"mart_indicators": ["2026-W41", "2026-W42"]}
+    assert publish_serving(warehouse, serving).rewritten == {}  # nothing changed since
+    with duckdb.connect(str(serving), read_only=True) as con, duckdb.connect(str(warehouse)) as wh:
+        published = sorted(con.execute("select week, value from mart_indicators").fetchall())
+        assert published == sorted(wh.execute("select week, value from marts.mart_indicators").fetchall())

@@ -1,8 +1,8 @@
-{#- Week helpers. A run recomputes the weeks between the vars edumon:min_week and edumon:max_week
-    (ISO labels sort as text); the calendar comes from edumon:first_week / edumon:last_week. -#}
+{#- Week helpers. A run recomputes the weeks between edumon:min_week and edumon:max_week (the run's
+    scope, macros/run_scope.sql; ISO labels sort as text); the calendar comes from edumon:first_week / edumon:last_week. -#}
 
 {% macro week_in_run(column='week') -%}
-    {{ column }} between '{{ var("edumon:min_week") }}' and '{{ var("edumon:max_week") }}'
+    {{ column }} between '{{ run_scope("min_week") }}' and '{{ run_scope("max_week") }}'
 {%- endmacro %}
 
 {#- Inline table of the calendar's weeks: label, Monday, Sunday, previous week's label. Computed in
@@ -42,7 +42,7 @@
     (the default) every region. In region mode staging reads only that region's lake partitions and
     the marts replace only its rows (and the country rows, recomputed from every region's rows). -#}
 {% macro run_region() -%}
-    {{ return(var("edumon:region", "all")) }}
+    {{ return(run_scope("region")) }}
 {%- endmacro %}
 
 {% macro is_region_run() -%}
@@ -60,8 +60,8 @@
     reach into neighbouring weeks; `all_regions` reads every region (small datasets whose country
     figure is not a sum of the regions', e.g. the E1 median). -#}
 {% macro lake_partitions_in_run(weeks_before=0, weeks_after=0, all_regions=false) -%}
-    week between '{{ shift_week_label(var("edumon:min_week"), -1 * weeks_before) }}'
-        and '{{ shift_week_label(var("edumon:max_week"), weeks_after) }}'
+    week between '{{ shift_week_label(run_scope("min_week"), -1 * weeks_before) }}'
+        and '{{ shift_week_label(run_scope("max_week"), weeks_after) }}'
     {%- if not all_regions %} and {{ region_in_run('region') }}{% endif %}
 {%- endmacro %}
 

@@ -75,11 +75,12 @@ def normalise(raw: pa.Table, dataset_name: str, meta: LoadMeta, snils_key: bytes
     if findings:
         raise ParseFailed(findings)
     rows = raw.num_rows
-    columns.setdefault("region", pa.array([meta.region] * rows, pa.string()))
-    columns["week"] = pa.array([meta.week] * rows, pa.string())
-    columns["load_id"] = pa.array([meta.load_id] * rows, pa.string())
-    columns["source_file"] = pa.array([meta.source_file] * rows, pa.string())
-    columns["source_row"] = pa.array(range(1, rows + 1), pa.int64())
+    # constant columns without a Python list per row (≈ 0.8 CPU s of a 1.3 M-row file otherwise)
+    columns.setdefault("region", _constant(meta.region, rows))
+    columns["week"] = _constant(meta.week, rows)
+    columns["load_id"] = _constant(meta.load_id, rows)
+    columns["source_file"] = _constant(meta.source_file, rows)
+    columns["source_row"] = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), rows))
     order = [c.name for c in lake_columns(dataset_name)]
     helpers = [name for name in columns if name.startswith(VALID_PREFIX)]
     return pa.table({name: columns[name] for name in order + helpers})
@@ -93,6 +94,10 @@ def _not_delivered(name: str, spec: FieldSpec, rows: int) -> dict[str, pa.Array]
     if spec.pii == "hash":
         columns[f"{name}_hash"] = pa.nulls(rows, pa.string())
     return columns
+
+
+def _constant(value: str, rows: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), rows)
 
 
 def lake_table(validated: pa.Table, dataset_name: str) -> pa.Table:

@@ -31,5 +31,6 @@ def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
         metadata={
             "path": MetadataValue.path(str(snapshot.path)),
             "rows": MetadataValue.json(snapshot.tables),
+            "weeks_rewritten": MetadataValue.json(snapshot.rewritten),
         }
     )

@@ -3,7 +3,8 @@
 Every dbt model is one asset; dbt tests are asset checks (blocking: a failed test fails the run,
 so `serving_snapshot` downstream does not publish). A partition is a week label of the calendar in
 orchestration.yaml, the same labels as the ingest's week dimension; a run over a range of weeks
-is one dbt invocation (BackfillPolicy.single_run) with the range as vars edumon:min_week/max_week,
+is one dbt invocation (BackfillPolicy.single_run) with the range as edumon:min_week/max_week (the
+run's scope, `split_run_scope`),
 so the incremental marts rebuild exactly those weeks. dbt sources map to the ingest assets
 (`ingest_{dataset}`, partitioned week × region): a week depends on every region's partition of it.
 """
@@ -38,6 +39,7 @@ from pipelines.transform.project import (
     home_environment,
     prepare_manifest,
     region_of_run,
+    split_run_scope,
 )
 
 INGEST_WEEK_DIMENSION = "week"  # the ingest assets' MultiPartitionsDefinition dimension of weeks
@@ -123,10 +125,12 @@ def edumon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     """`dbt build` (models, then their data tests) for the partition range (and tagged region) of the run."""
     weeks = context.partition_key_range
     region = region_of_run(dict(context.run.tags))
-    variables = dbt_vars(min_week=week_of_key(weeks.start), max_week=week_of_key(weeks.end), region=region)
+    variables, scope = split_run_scope(
+        dbt_vars(min_week=week_of_key(weeks.start), max_week=week_of_key(weeks.end), region=region)
+    )
     # profiles.yml and the sources read the home's warehouse and lake from the environment, which
-    # DbtCliResource hands to the dbt process.
-    os.environ.update(home_environment())
+    # DbtCliResource hands to the dbt process; so does the run's scope (its weeks and region).
+    os.environ.update(home_environment() | scope)
     # Unit tests are CI's (tests/test_dbt_build.py runs them over all weeks): their fixtures are fixed
     # weeks, so inside a production run over other weeks they would fail on rows the range filters out.
     arguments = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]

@@ -61,6 +61,19 @@ def dbt_vars(
     return {VAR_PREFIX + key: value for key, value in values.items()}
 
 
+# The vars that change from run to run: passed as EDUMON_RUN_SCOPE (read by macros/run_scope.sql
+# when a node executes), not as --vars, whose every change makes dbt re-parse the whole project.
+RUN_SCOPE_VARS = tuple(VAR_PREFIX + key for key in ("min_week", "max_week", "region"))
+RUN_SCOPE_ENV = "EDUMON_RUN_SCOPE"
+
+
+def split_run_scope(variables: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the --vars, the environment) of a dbt call: the run's scope leaves the vars (see RUN_SCOPE_VARS)."""
+    scope = {key: variables[key] for key in RUN_SCOPE_VARS if key in variables}
+    constant = {key: value for key, value in variables.items() if key not in RUN_SCOPE_VARS}
+    return constant, {RUN_SCOPE_ENV: json.dumps(scope, sort_keys=True)}
+
+
 def region_of_run(tags: dict[str, str]) -> str | None:
     """The one region a run's tags name (REGION_TAG), or None for every region."""
     region = tags.get(REGION_TAG)
@@ -103,8 +116,10 @@ def dbt_target_path(home: str | Path | None = None) -> Path:
 
 
 def dbt_env(home: str | Path | None = None) -> dict[str, str]:
-    """The whole environment of a dbt process on a home."""
-    return {**os.environ, **home_environment(home)}
+    """The whole environment of a dbt process on a home (without a run scope an earlier in-process
+    Dagster run left in os.environ: a dbt call without one reads its --vars)."""
+    inherited = {k: v for k, v in os.environ.items() if k != RUN_SCOPE_ENV}
+    return {**inherited, **home_environment(home)}
 
 
 def dbt_executable() -> str:
@@ -122,9 +137,9 @@ def run_dbt(
     region: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command on a home with the configuration's vars; output is captured."""
-    variables = dbt_vars(min_week=min_week, max_week=max_week, region=region)
+    variables, scope = split_run_scope(dbt_vars(min_week=min_week, max_week=max_week, region=region))
     command = [dbt_executable(), *args, "--vars", json.dumps(variables)]
-    env = dbt_command_env(args, home)
+    env = dbt_command_env(args, home) | scope
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
 
 

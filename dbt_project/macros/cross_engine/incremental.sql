@@ -13,7 +13,8 @@
 {%- endmacro %}
 
 {% macro default__mart_incremental_strategy() -%}
-    {{ return('append' if is_region_run() else 'delete+insert') }}
+    {#- append in a region run, else delete+insert, decided when the model runs (macros/run_scope.sql) -#}
+    {{ return('edumon_mart') }}
 {%- endmacro %}
 
 {% macro spark__mart_incremental_strategy() -%}
