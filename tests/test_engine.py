@@ -149,7 +149,7 @@ def test_ingest_writes_and_reads_a_lake_on_a_filesystem_url(url_lake: tuple[Home
     registry check reads fgis_orgs back from the URL lake), in this process: fsspec's memory
     filesystem is per process, so Dagster's step processes, DuckDB and Spark cannot see it
     (docs/scaling.md says what runs on a shared object store). Matters for a lake on object
-    storage. On failure: pipelines/ingest/lake.py (lake_root, the fsspec branches) and the
+    storage. On failure: pipelines/ingest/lake.py (the fsspec branches; pipelines/home.py lake_root) and the
     pathlib calls of pipelines/ingest/load.py and load_log.py on a `upath.UPath`.
     """
     home, url = url_lake

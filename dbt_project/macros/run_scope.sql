@@ -11,7 +11,8 @@
         {%- set scope = fromjson(env_var('EDUMON_RUN_SCOPE', '{}')) -%}
         {%- if name in scope -%}{{ return(scope[name]) }}{%- endif -%}
     {%- endif -%}
-    {{ return(var(name)) }}
+    {#- Without --vars (a bare `dbt parse`): the open bounds, every region. -#}
+    {{ return(var(name, {'min_week': '0000-W00', 'max_week': '9999-W99', 'region': 'all'}[key])) }}
 {%- endmacro %}
 
 {#- A data test's `where` is rendered when dbt parses, i.e. with the open week bounds (dbt_project.yml
@@ -23,7 +24,7 @@
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set open_bounds = "between '" ~ var('edumon:min_week') ~ "' and '" ~ var('edumon:max_week') ~ "'" -%}
+    {%- set open_bounds = "between '" ~ var('edumon:min_week', '0000-W00') ~ "' and '" ~ var('edumon:max_week', '9999-W99') ~ "'" -%}
     {%- set run_bounds = "between '" ~ run_scope('min_week') ~ "' and '" ~ run_scope('max_week') ~ "'" -%}
     {%- set region_rows = "region_code in ('" ~ run_region() ~ "', 'RU')" if is_region_run() else "true" -%}
     {%- set where = where | replace(open_bounds, run_bounds) | replace('edumon_region_rows', region_rows) -%}

@@ -3,7 +3,7 @@
 Parquet is written deterministically (no timestamps, fixed options, one row group per 1 M rows),
 so the same input gives the same bytes.
 
-The lake is a folder of the home, or a filesystem URL (`paths.lake: s3://bucket/edumon/lake`,
+The lake is a folder of the home, or a filesystem URL (pipelines.home.lake_root) (`paths.lake: s3://bucket/edumon/lake`,
 docs/scaling.md): then it is a `upath.UPath` over fsspec, which has the pathlib calls the ingest
 makes (`/`, exists, glob, open, mkdir, unlink, stat), and the Parquet and the atomic publish below
 go through its fsspec filesystem.
@@ -21,23 +21,6 @@ import pyarrow.parquet as pq
 from pipelines.faults import fault_point
 
 ROW_GROUP_ROWS = 1_000_000
-
-
-def is_url(location: str) -> bool:
-    """A filesystem URL (`s3://…`, `memory://…`, `file://…`), not a path of the home."""
-    return "://" in location
-
-
-def lake_root(home: Path, location: str) -> Path:
-    """The lake of a home: `location` (orchestration.yaml paths.lake) under it, or the URL itself.
-
-    A URL gives a UPath typed as Path: it implements the pathlib API the lake code uses.
-    """
-    if not is_url(location):
-        return home / location
-    from upath import UPath
-
-    return cast(Path, UPath(location))
 
 
 def _on_fsspec(path: Path) -> tuple[Any, str] | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes, warehouse_engine
-from pipelines.ingest.lake import lake_root
+from pipelines.home import lake_root
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
