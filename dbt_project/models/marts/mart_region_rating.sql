@@ -58,7 +58,7 @@ rated as (
                     then concat('нет данных: ', scores.missing_indicators, ' — без данных больше половины веса')
                 when scores.missing_weight > 0
                     then concat('неполные данные: без данных ', scores.missing_indicators,
-                        ' (их вес ', cast(scores.missing_weight as {{ dbt.type_string() }}),
+                        ' (их вес ', cast(round(scores.missing_weight, 2) as {{ dbt.type_string() }}),
                         ' распределён по остальным показателям)')
             end,
             case when assessed.data_status_reason is not null then concat('поставки: ', assessed.data_status_reason) end
