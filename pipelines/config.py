@@ -289,10 +289,16 @@ class Dataset(Strict):
 
 
 class Region(Strict):
-    system_name: str
     # `none`: the region has no regional ГИС (protocol 18.10.2022 p.11): no gis_* file is expected.
     gis: Literal["regional", "none"] = "regional"
+    system_name: str | None = None  # the regional ГИС's name (gis_exchange `system`); none without a ГИС
     formats: dict[str, FileFormat] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _system_named(self) -> Region:
+        if self.gis == "regional" and not self.system_name:
+            raise ValueError("system_name: the name of the region's ГИС is required (or gis: none)")
+        return self
 
 
 class SamplePreset(Strict):
@@ -382,6 +388,8 @@ class Config(Strict):
                     raise ValueError(f"regions.{code}.formats.{name}: unknown dataset")
                 if not dataset.regional:
                     raise ValueError(f"regions.{code}.formats.{name}: federal datasets have one format")
+                if name not in self.expected_datasets(code):
+                    raise ValueError(f"regions.{code}.formats.{name}: a region with gis: none sends none")
                 stray = set(fmt.columns) - set(dataset.fields)
                 if stray:
                     raise ValueError(f"regions.{code}.formats.{name}.columns: unknown fields {sorted(stray)}")

@@ -120,12 +120,31 @@ def test_rating_sections_cover_every_weight(raw_config: dict[str, Any]) -> None:
 
 
 def test_region_without_gis_expects_no_gis_dataset(raw_config: dict[str, Any]) -> None:
-    """`regions.<code>.gis: none`: no gis_* dataset is expected (nor reported missing) from it."""
-    from pipelines.config import parse_config
-
+    """`regions.<code>.gis: none`: no gis_* dataset is expected (nor reported missing) from it. The
+    shipped configuration deploys one such region in the demo preset (RU-NEN), so the demo shows
+    protocol 18.10.2022 p.11's «Регионы без ГИС»; it sends the federal files and cc_requests."""
+    shipped = load_config()
+    assert shipped.regions_without_gis() == ["RU-NEN"]
+    assert "RU-NEN" in shipped.samples.presets["demo"].regions
+    assert shipped.expected_datasets("RU-NEN") == [
+        "fgis_orgs", "fgis_users", "fgis_content", "sferum_orgs", "sferum_users", "sferum_chats", "cc_requests",
+    ]  # fmt: skip
     changed = copy.deepcopy(raw_config)
     changed["regions"]["RU-DA"]["gis"] = "none"
     config = parse_config(changed)
-    assert config.regions_without_gis() == ["RU-DA"]
+    assert config.regions_without_gis() == ["RU-DA", "RU-NEN"]
     assert not [d for d in config.expected_datasets("RU-DA") if d.startswith("gis_")]
     assert "gis_students" in config.expected_datasets("RU-KB")
+
+
+def test_region_without_gis_has_no_gis_format_and_a_region_with_one_names_it(raw_config: dict[str, Any]) -> None:
+    """A gis_* format under a region with `gis: none` contradicts it, and a region with a ГИС names
+    its system (gis_exchange `system`): both stop the load, naming the entry."""
+    broken = copy.deepcopy(raw_config)
+    broken["regions"]["RU-SMO"]["gis"] = "none"
+    with pytest.raises(ConfigError, match=r"regions\.RU-SMO\.formats\.gis_students: a region with gis: none"):
+        parse_config(broken)
+    broken = copy.deepcopy(raw_config)
+    del broken["regions"]["RU-DA"]["system_name"]
+    with pytest.raises(ConfigError, match=r"regions\.RU-DA.*system_name"):
+        parse_config(broken)

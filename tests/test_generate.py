@@ -23,7 +23,7 @@ from pipelines.sources.plan import national_size_model, region_profiles
 from pipelines.sources.writers import delivered_header, export_file_name
 
 WEEKS = ["2026-W46", "2026-W47"]
-DEMO = ["RU-KB", "RU-SMO", "RU-DA"]
+DEMO = ["RU-KB", "RU-SMO", "RU-DA", "RU-NEN"]  # RU-NEN: no regional ГИС (orchestration.yaml gis: none)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def _clean_files(demo: Path, defect_names: set[str]) -> list[tuple[str, str, str
     """(dataset, region, week, path) of every file that carries no defect."""
     config = load_config()
     files = []
-    for dataset in config.datasets:
-        for region in DEMO:
+    for region in DEMO:
+        for dataset in config.expected_datasets(region):
             for week in WEEKS:
                 name = export_file_name(dataset, region, week)
                 redelivered_original = (demo / REDELIVERED / name).exists()
@@ -80,10 +80,13 @@ def test_same_seed_writes_byte_identical_files(demo: Path, tmp_path: Path) -> No
 
 
 def test_demo_covers_every_dataset_region_and_week(demo: Path) -> None:
-    """One file per dataset × region × week, named `{dataset}_{region}_{week}.{ext}`. If a file
-    is missing, the generator's dataset loop (generate.write_region_week) skipped it."""
-    for dataset in load_config().datasets:
-        for region in DEMO:
+    """One file per expected dataset × region × week, named `{dataset}_{region}_{week}.{ext}` (no
+    gis_* from a region without a ГИС). If a file is missing, the generator's dataset loop
+    (generate.write_region_week) skipped it; if DEMO differs, the demo preset changed."""
+    config = load_config()
+    assert config.samples.presets["demo"].regions == DEMO
+    for region in DEMO:
+        for dataset in config.expected_datasets(region):
             for week in WEEKS:
                 assert (demo / export_file_name(dataset, region, week)).exists(), (dataset, region, week)
 
@@ -205,27 +208,20 @@ def test_oktmo_prefixes_and_tax_codes_do_not_collide() -> None:
     assert len(set(tax_codes)) == len(tax_codes)
 
 
-def test_region_without_gis_sends_no_gis_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A region configured `gis: none` (protocol 18.10.2022 p.11: regions without a ГИС) gets its
-    federal files and no gis_* file. On failure: write_region_week ignores Config.expected_datasets."""
-    import yaml
-
-    raw = yaml.safe_load(Path("orchestration.yaml").read_text(encoding="utf-8"))
-    raw["regions"]["RU-SMO"]["gis"] = "none"
-    config_path = tmp_path / "orchestration.yaml"
-    config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("EDUMON_CONFIG", str(config_path))
-    load_config.cache_clear()  # load_config is cached: read the edited file, and the real one after
-    try:
-        out = tmp_path / "landing"
-        generate("demo", out, weeks=1, seed=7, last_week="2026-W47", regions=["RU-SMO"])
-    finally:
-        monkeypatch.delenv("EDUMON_CONFIG")
-        load_config.cache_clear()
-    written = sorted(p.name.split("_RU-")[0] for p in out.iterdir() if p.is_file() and "_RU-" in p.name)
-    systems = {name: d.system for name, d in load_config().datasets.items()}
-    assert written and all(systems[name] != "gis" for name in written), written
-    assert "fgis_orgs" in written and "fgis_content" in written
+def test_region_without_gis_sends_no_gis_files(demo: Path) -> None:
+    """The demo's region without a ГИС (RU-NEN, `gis: none`; protocol 18.10.2022 p.11) gets its
+    federal files and cc_requests and no gis_* file, and its schools connect the ФГИС e-journal (a
+    regional e-journal needs a regional ГИС). On failure: write_region_week ignores
+    Config.expected_datasets, or population.fgis_orgs ignores RegionPlan.has_gis."""
+    written = sorted(p.name.split("_RU-NEN_")[0] for p in demo.iterdir() if "_RU-NEN_" in p.name)
+    expected = load_config().expected_datasets("RU-NEN")
+    assert written == sorted(expected * len(WEEKS)), written
+    assert not [name for name in written if name.startswith("gis_")]
+    orgs = [json.loads(line) for line in (demo / "fgis_orgs_RU-NEN_2026-W47.jsonl").open(encoding="utf-8")]
+    assert {o["region"] for o in orgs} == {"RU-NEN"}
+    assert {o["municipality"] for o in orgs} == {"городской округ «Город Нарьян-Мар»", "Заполярный район"}
+    assert {o["ejournal"] for o in orgs if o["org_kind"] == "general"} <= {"fgis", "none"}
+    assert sum(o["org_kind"] == "general" and o["is_active"] for o in orgs) <= 10, "keep the demo region small"
 
 
 def test_fgis_content_grows_with_adoption_and_has_a_long_tail(demo: Path) -> None:

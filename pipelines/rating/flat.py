@@ -28,13 +28,12 @@ from pipelines.rating.tables import (
     Column,
     EditionInfo,
     Table,
-    flag_cell,
+    gap_cells,
     indicator_kind,
     indicator_label,
     indicator_order,
     method_table,
     region_table,
-    value_cell,
     week_span,
 )
 from pipelines.weeks import week_monday, week_sunday
@@ -57,7 +56,7 @@ def csv_table(config: Config, data: RatingData, info: EditionInfo) -> Table:
     for row, region in zip(table.rows, data.regions, strict=True):
         for indicator in extras:
             value = data.indicator("region", region.region_code, indicator)
-            row += [value_cell(value), flag_cell(value)]
+            row += gap_cells(config, region, indicator, value)
     return table
 
 

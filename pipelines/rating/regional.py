@@ -28,13 +28,14 @@ from pipelines.rating.tables import (
     Table,
     edition_subtitle,
     edition_title,
-    flag_cell,
+    gap_cells,
     indicator_kind,
     indicator_order,
     indicator_spec,
     method_table,
     municipal_table,
     region_table,
+    regions_by_code,
     value_cell,
 )
 from pipelines.rating.workbook import write_workbook
@@ -80,17 +81,19 @@ def indicators_table(config: Config, data: RatingData, region: str, info: Editio
     )
     own = data.indicators.get(("region", region), {})
     country = data.indicators.get(("country", "RU"), {})
+    rating = regions_by_code(data).get(region)
     for indicator in indicator_order(config, set(own) | set(country)):
         spec = indicator_spec(config, indicator)
         value = own.get(indicator)
         target = spec.target if spec else None
+        shown, met = gap_cells(config, rating, indicator, value)  # «нет ГИС» in a region without one
         table.rows.append(
             [
                 indicator,
                 spec.name if spec else indicator,
-                value_cell(value),
+                shown,
                 NOT_APPLICABLE if target is None else target,
-                flag_cell(value),
+                met,
                 value_cell(country.get(indicator)),
             ]
         )

@@ -130,9 +130,24 @@ def value_cell(value: IndicatorValue | None, no_gis: bool = False) -> Cell:
     return value.value
 
 
-def lacks_gis(config: Config, region: RegionRating, indicator: str) -> bool:
+def lacks_gis(config: Config, region: RegionRating | None, indicator: str) -> bool:
+    """A ГИС indicator (catalogue `gis: true`) of a region without a regional ГИС."""
     spec = indicator_spec(config, indicator)
-    return not region.has_gis and spec is not None and spec.gis
+    return region is not None and not region.has_gis and spec is not None and spec.gis
+
+
+def regions_by_code(data: RatingData) -> dict[str, RegionRating]:
+    return {region.region_code: region for region in data.regions}
+
+
+def gap_cells(
+    config: Config, region: RegionRating | None, indicator: str, value: IndicatorValue | None
+) -> list[Cell]:
+    """Value and «цель достигнута» of a unit of `region`: «нет ГИС» in both where the indicator
+    comes from a ГИС the region does not have, «нет данных» where data is missing."""
+    no_gis = lacks_gis(config, region, indicator)
+    flag = NO_GIS if no_gis and value_cell(value) == NO_DATA else flag_cell(value)
+    return [value_cell(value, no_gis), flag]
 
 
 def municipal_indicators(config: Config) -> list[str]:
@@ -222,14 +237,12 @@ def _region_row(config: Config, data: RatingData, region: RegionRating) -> list[
             cells.append("есть" if region.has_gis else f"{NO_GIS}: рейтинг по остальным показателям")
             continue
         section_score = region.sections.get(section.id)
-        cells.append(section_score if region.has_data and section_score is not None else NO_DATA)
+        # A section made only of ГИС indicators (A10) has nothing to score in a region without one.
+        gap = NO_GIS if all(lacks_gis(config, region, i) for i in section.indicators) else NO_DATA
+        cells.append(section_score if region.has_data and section_score is not None else gap)
         for indicator in section.indicators:
             value = data.indicator("region", region.region_code, indicator)
-            no_gis = lacks_gis(config, region, indicator)
-            cells += [
-                value_cell(value, no_gis),
-                NO_GIS if no_gis and value_cell(value) == NO_DATA else flag_cell(value),
-            ]
+            cells += gap_cells(config, region, indicator, value)
     cells += [_status_cell(region), region.data_status_reason]
     return cells
 
@@ -267,11 +280,14 @@ def indicator_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
     )
     units = [("country", "RU", COUNTRY_NAME)]
     units += [("region", r.region_code, r.region_name) for r in data.regions]
+    regions = regions_by_code(data)
     for level, unit_id, unit_name in units:
         values = data.indicators.get((level, unit_id), {})
+        region = regions.get(unit_id) if level == "region" else None
         for indicator in indicator_order(config, set(values)):
             value = values[indicator]
             spec = indicator_spec(config, indicator)
+            shown, met = gap_cells(config, region, indicator, value)
             table.rows.append(
                 [
                     unit_id,
@@ -279,9 +295,9 @@ def indicator_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
                     indicator,
                     spec.name if spec else indicator,
                     *_counts_cells(config, indicator, value),
-                    value_cell(value),
+                    shown,
                     NOT_APPLICABLE if value.target is None else value.target,
-                    flag_cell(value),
+                    met,
                 ]
             )
             kind = indicator_kind(config, indicator)
@@ -426,7 +442,9 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
     names = {u.unit_id: u.unit_name for u in data.units if u.level == "municipality"}
     # In a region without data the units' scores count the missing indicators as 0: not shown.
     no_data = {region.region_code for region in data.regions if not region.has_data}
+    regions = regions_by_code(data)
     for unit in _municipal_order(data):
+        region = regions.get(unit.region_code)
         is_school = unit.level == "school"
         scored = unit.score is not None and unit.region_code not in no_data
         row: list[Cell] = [
@@ -440,11 +458,12 @@ def municipal_table(config: Config, data: RatingData, info: EditionInfo) -> Tabl
             rank_change_cell(unit.rank, unit.previous_rank),
             unit.score if scored else NO_DATA,
             optional_cell(unit.score_change) if scored else NOT_APPLICABLE,
-            NO_DATA if unit.is_below_a5_flag is None else (BELOW_A5 if unit.is_below_a5_flag else NO),
+            (NO_GIS if lacks_gis(config, region, "A5") else NO_DATA)
+            if unit.is_below_a5_flag is None
+            else (BELOW_A5 if unit.is_below_a5_flag else NO),
         ]
         for indicator in indicators:
-            value = data.indicator(unit.level, unit.unit_id, indicator)
-            row += [value_cell(value), flag_cell(value)]
+            row += gap_cells(config, region, indicator, data.indicator(unit.level, unit.unit_id, indicator))
         table.rows.append(row)
         table.outline.append(1 if is_school else 0)
     return table

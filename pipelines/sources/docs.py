@@ -133,6 +133,11 @@ def _regions_section(config: Config) -> list[str]:
         "",
     ]
     for code, region in config.regions.items():
+        if not config.has_gis(code):
+            sent = ", ".join(f"`{d}`" for d in config.expected_datasets(code))
+            lines += [f"### {code}: нет региональной ГИС (`gis: none`)", ""]
+            lines += [f"No `gis_*` file is expected or reported missing; it sends {sent}.", ""]
+            continue
         lines += [f"### {code}: {region.system_name}", ""]
         if not region.formats:
             lines += ["Every dataset in the canonical format.", ""]

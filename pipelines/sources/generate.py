@@ -1,7 +1,8 @@
 """`edumon generate`: realistic sample exports, one file per dataset × region × week.
 
-The demo preset is three small regions in their three formats; the national preset is every region
-at real magnitudes, streamed municipality by municipality so memory stays bounded.
+The demo preset is four small regions: three ГИС formats and one region without a ГИС (RU-NEN); the
+national preset is every region at real magnitudes, streamed municipality by municipality so memory
+stays bounded.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _region_tables(region: RegionPlan, dataset: str, week: pop.Week) -> pa.Table
         return pop.fgis_orgs(region, week)
     if dataset == "gis_exchange":
         system = load_config().regions.get(region.code)
-        return pop.gis_exchange(region, system.system_name if system else DEFAULT_SYSTEM_NAME, week)
+        return pop.gis_exchange(region, (system.system_name if system else None) or DEFAULT_SYSTEM_NAME, week)
     return pop.cc_requests(region, week)
 
 

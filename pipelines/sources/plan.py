@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from pipelines.config import region_rows
+from pipelines.config import load_config, region_rows
 from pipelines.sources import names
 from pipelines.sources.identifiers import make_org_inn
 
@@ -75,6 +75,7 @@ class RegionPlan:
     surname_caucasus_share: float
     municipalities: tuple[Municipality, ...]
     lateness: float = 0.0
+    has_gis: bool = True  # false: no regional ГИС (orchestration.yaml regions.<code>.gis: none)
 
     @property
     def orgs(self) -> list[Org]:
@@ -304,6 +305,7 @@ def plan_demo_region(code: str, seed: int) -> RegionPlan:
         languages=dict(reference["languages"]),
         surname_caucasus_share=0.8 if code in ("RU-KB", "RU-DA") else 0.0,
         municipalities=tuple(municipalities),
+        has_gis=load_config().has_gis(code),
     )
 
 
@@ -386,4 +388,5 @@ def plan_national_region(code: str, seed: int, scale: float = 1.0) -> RegionPlan
         else 0.03,
         municipalities=tuple(municipalities),
         lateness=region_lateness,
+        has_gis=load_config().has_gis(code),
     )

@@ -852,7 +852,8 @@ def fgis_orgs(region: RegionPlan, week: Week) -> pa.Table:
     mgmt_day = adoption_day(keys, lateness, MANAGEMENT_BODY, S.MGMT, seed)
     listed[management] = mgmt_day[management] <= week.sunday
     ej_day = adoption_day(keys, lateness, EJOURNAL, S.EJ, seed)
-    regional_ej = uniform(keys, S.EJ_KIND, seed) < 0.35
+    # A regional e-journal is part of a regional ГИС: a region without one connects the ФГИС journal.
+    regional_ej = (uniform(keys, S.EJ_KIND, seed) < 0.35) & region.has_gis
     ejournal = np.where(ej_day <= week.sunday, np.where(regional_ej, "regional_connected", "fgis"), "none")
     ejournal = np.where(kind == "general", ejournal, "none")
     community_day = adoption_day(keys, lateness, COMMUNITY, S.COMMUNITY, seed)
