@@ -127,7 +127,8 @@ def test_region_without_gis_expects_no_gis_dataset(raw_config: dict[str, Any]) -
     assert shipped.regions_without_gis() == ["RU-NEN"]
     assert "RU-NEN" in shipped.samples.presets["demo"].regions
     assert shipped.expected_datasets("RU-NEN") == [
-        "fgis_orgs", "fgis_users", "fgis_content", "sferum_orgs", "sferum_users", "sferum_chats", "cc_requests",
+        "fgis_orgs", "fgis_users", "fgis_content", "sferum_orgs", "sferum_users", "sferum_chats",
+        "cc_requests",
     ]  # fmt: skip
     changed = copy.deepcopy(raw_config)
     changed["regions"]["RU-DA"]["gis"] = "none"
@@ -137,7 +138,7 @@ def test_region_without_gis_expects_no_gis_dataset(raw_config: dict[str, Any]) -
     assert "gis_students" in config.expected_datasets("RU-KB")
 
 
-def test_region_without_gis_has_no_gis_format_and_a_region_with_one_names_it(raw_config: dict[str, Any]) -> None:
+def test_gis_none_has_no_gis_format_and_a_region_with_a_gis_names_it(raw_config: dict[str, Any]) -> None:
     """A gis_* format under a region with `gis: none` contradicts it, and a region with a ГИС names
     its system (gis_exchange `system`): both stop the load, naming the entry."""
     broken = copy.deepcopy(raw_config)

@@ -35,7 +35,7 @@ from pipelines.rating.tables import indicator_kind
 from pipelines.weeks import MOSCOW
 
 WEEK, PREVIOUS = "2026-W47", "2026-W46"
-NO_DATA, DASH = "нет данных", "—"
+NO_DATA, DASH, NO_GIS = "нет данных", "—", "нет ГИС"
 SMO_REASON = "gis_students: файл отклонён (СНИЛС: неверная контрольная сумма, строка 12)"
 MAIN, INDICATORS, MUNICIPAL, METHOD = "Рейтинг регионов", "Показатели", "Муниципальный рейтинг", "Методика"
 HEADER_ROW = 3  # Excel row of the header; title and edition line above it
@@ -229,22 +229,35 @@ def sheet_rows(sheet: Worksheet) -> tuple[list[str], list[dict[str, Any]]]:
     return header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
 
-def expected_cell(value: Any) -> Any:
+def expected_cell(value: Any, gap: str = NO_DATA) -> Any:
     """What a cell shows for a mart value. XLSX keeps 16 significant digits (Excel computes with
-    15), so a float is compared to that precision; everything else exactly."""
+    15), so a float is compared to that precision; everything else exactly. `gap`: what a missing
+    value reads («нет ГИС» for a ГИС indicator of a region without one, see `gap_of`)."""
     if value is None:
-        return NO_DATA
+        return gap
     if isinstance(value, float):
         return pytest.approx(value, rel=1e-15, abs=0)
     return value
 
 
-def expected_flag(row: dict[str, Any] | None) -> str:
+def expected_flag(row: dict[str, Any] | None, gap: str = NO_DATA) -> str:
     if row is None or row["value"] is None:
-        return NO_DATA
+        return gap
     if row["meets_target"] is None:
         return DASH
     return "да" if row["meets_target"] else "нет"
+
+
+def regions_without_gis(home: Path, week: str) -> set[str]:
+    """Regions mart_region_rating marks has_gis = false (orchestration.yaml gis: none)."""
+    rows = mart(home, "select * from mart_region_rating where week = ?", week)
+    return {r["region_code"] for r in rows if r.get("has_gis") is False}
+
+
+def gap_of(indicator: str, region: str, without_gis: set[str]) -> str:
+    """SPEC: a ГИС indicator (catalogue `gis: true`) of a region without a ГИС reads «нет ГИС»."""
+    spec = load_config().indicators.get(indicator.split(".")[0])
+    return NO_GIS if region in without_gis and spec is not None and spec.gis else NO_DATA
 
 
 def region_indicators(
@@ -268,6 +281,7 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
     sql = "select * from mart_region_rating where week = ? order by rank nulls last, region_code"
     ratings = mart(home, sql, week)
     indicators = region_indicators(home, "region", week)
+    without_gis = regions_without_gis(home, week)
     assert [r["Код региона"] for r in rows[: len(ratings)]] == [r["region_code"] for r in ratings]
     for extra in rows[len(ratings) :]:  # regions with only failed loads, added from mart_data_quality
         assert extra["Данные за неделю"] == NO_DATA and extra["Причина отсутствия данных"], extra
@@ -287,16 +301,18 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
         change = rating["score_change"] if ok else None
         assert row["Изменение балла"] == (DASH if change is None else expected_cell(change)), code
         for indicator in config.rating.weights:
-            value = indicators.get((code, indicator))
+            value, gap = indicators.get((code, indicator)), gap_of(indicator, code, without_gis)
             label = f"{indicator} {config.indicators[indicator].name}"
-            assert row[label] == expected_cell(value and value["value"]), (code, indicator)
-            assert row[f"{indicator}: цель достигнута"] == expected_flag(value), (code, indicator)
+            assert row[label] == expected_cell(value and value["value"], gap), (code, indicator)
+            assert row[f"{indicator}: цель достигнута"] == expected_flag(value, gap), (code, indicator)
         status = {"ok": "есть", "partial": "неполные данные", "no_data": NO_DATA}[rating["data_status"]]
         assert row["Данные за неделю"] == status, code
         for section in config.rating.sections:
             score = rating.get(f"section_{section.id}_score")
             if section.indicators and ok and score is not None:
                 assert row[f"Раздел «{section.name}»: балл"] == expected_cell(score), (code, section.id)
+        if not rating.get("has_gis", True):  # p.11 «Регионы без ГИС»: ranked on the rest
+            assert row["Раздел «Регионы без ГИС»: региональная ГИС"].startswith(NO_GIS), code
         if ok or rating["data_status_reason"]:
             assert row["Причина отсутствия данных"] == rating["data_status_reason"], code
         else:  # the mart gave no reason: the edition names one from mart_data_quality
@@ -307,18 +323,19 @@ def assert_main_sheet_matches_marts(home: Path, week: str, version: int = 1) -> 
 def assert_indicators_sheet_matches_marts(home: Path, week: str, version: int = 1) -> list[dict[str, Any]]:
     _, rows = sheet_rows(openpyxl.load_workbook(outbox_file(home, "xlsx", version, week))[INDICATORS])
     expected = {**region_indicators(home, "region", week), **region_indicators(home, "country", week)}
+    without_gis = regions_without_gis(home, week)
     assert len(rows) == len(expected)
     for row in rows:
         key = (row["Код региона"], row["Показатель"])
-        source = expected[key]
+        source, gap = expected[key], gap_of(key[1], key[0], without_gis)
         if indicator_kind(load_config(), key[1]) == "hours":  # a time (E1) is read as its value alone
             assert (row["Числитель"], row["Знаменатель"]) == (DASH, DASH), key
         else:
             assert row["Числитель"] == expected_cell(source["numerator"]), key
             assert row["Знаменатель"] == expected_cell(source["denominator"]), key
-        assert row["Значение"] == expected_cell(source["value"]), key
+        assert row["Значение"] == expected_cell(source["value"], gap), key
         assert row["Цель"] == (DASH if source["target"] is None else expected_cell(source["target"])), key
-        assert row["Цель достигнута"] == expected_flag(source), key
+        assert row["Цель достигнута"] == expected_flag(source, gap), key
     return rows
 
 
@@ -331,6 +348,7 @@ def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1
     level_of = {"муниципалитет": "municipality", "ОО": "school"}
     sql = "select region_code from mart_region_rating where week = ? and data_status = 'no_data'"
     no_data = {r["region_code"] for r in mart(home, sql, week)}
+    without_gis = regions_without_gis(home, week)
     assert sorted((level_of[r["Уровень"]], r["ОКТМО / ИНН"]) for r in rows) == sorted(units)
     municipalities = {unit_id for level, unit_id in units if level == "municipality"}
     current, previous_place = None, 0
@@ -344,9 +362,9 @@ def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1
         assert row["Место"] == dash_or(unit["rank"]), key
         assert row["Место неделей ранее"] == dash_or(unit["previous_rank"]), key
         for indicator in load_config().rating.edition.municipal_indicators:
-            value = indicators.get((key, indicator))
-            assert row[f"{indicator}: цель достигнута"] == expected_flag(value), key
-            assert row[label_of(indicator)] == expected_cell(value and value["value"]), key
+            value, gap = indicators.get((key, indicator)), gap_of(indicator, unit["region_code"], without_gis)
+            assert row[f"{indicator}: цель достигнута"] == expected_flag(value, gap), key
+            assert row[label_of(indicator)] == expected_cell(value and value["value"], gap), key
         if unit["level"] == "municipality":
             current, previous_place = key, 0
             assert row["Муниципалитет"] == unit["unit_name"], key
@@ -359,9 +377,9 @@ def assert_municipal_sheet_matches_marts(home: Path, week: str, version: int = 1
                 place = place if place else previous_place
                 assert place >= previous_place, key
                 previous_place = place
-                flag = unit.get("is_below_a5_flag")
+                flag, gap = unit.get("is_below_a5_flag"), gap_of("A5", unit["region_code"], without_gis)
                 assert row["A5 менее 50 % (seed 003)"] == (
-                    NO_DATA if flag is None else ("менее 50 %" if flag else "нет")
+                    gap if flag is None else ("менее 50 %" if flag else "нет")
                 )
     main_order = [r["Код региона"] for r in sheet_rows(book[MAIN])[1]]
     regions = list(dict.fromkeys(r["Код региона"] for r in rows))
@@ -598,16 +616,18 @@ def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: 
     assert table[0][: len(main_header)] == main_header
     assert len(table) - 1 == len(main_rows)
     values = {(r["Код региона"], r["Показатель"]): r for r in indicator_rows}
+    without_gis = regions_without_gis(home, week)
     for csv_row, row in zip(table[1:], main_rows, strict=True):
         for header, cell in zip(main_header, csv_row, strict=False):
             assert _same(cell, row[header]), (row["Код региона"], header, cell)
         for header, cell in zip(table[0][len(main_header) :], csv_row[len(main_header) :], strict=True):
             indicator = header.split()[0].rstrip(":")
             source = values.get((row["Код региона"], indicator))
+            gap = gap_of(indicator, row["Код региона"], without_gis)
             if header.endswith("цель достигнута"):
-                assert cell == (source["Цель достигнута"] if source else NO_DATA)
+                assert cell == (source["Цель достигнута"] if source else gap)
             else:
-                assert _same(cell, source["Значение"] if source else NO_DATA), (indicator, cell)
+                assert _same(cell, source["Значение"] if source else gap), (indicator, cell)
     document = json.loads(outbox_file(home, "json", version, week).read_text(encoding="utf-8"))
     keys = [c["key"] for c in document["columns"]]
     assert [c["header"] for c in document["columns"]] == main_header
@@ -619,7 +639,8 @@ def assert_csv_and_json_agree_with_the_workbook(home: Path, week: str, version: 
         assert set(item["indicators"]) == set(indicators)
         for indicator, sheet_row in indicators.items():
             value = item["indicators"][indicator]["value"]
-            assert sheet_row["Значение"] == (NO_DATA if value is None else expected_cell(value))
+            gap = gap_of(indicator, row["Код региона"], without_gis)
+            assert sheet_row["Значение"] == (gap if value is None else expected_cell(value)), indicator
     assert document["edition"]["week"] == week and document["edition"]["version"] == version
     assert len(document["methodology"]) == len(load_config().indicators) + len(load_config().rating.sections)
 
@@ -829,7 +850,7 @@ def test_main_sheet_has_the_five_sections_and_marks_regions_without_gis() -> Non
     ]
     row = dict(zip(headers, table.rows[0], strict=True))
     assert row["Раздел «Подключение и активность в Сферуме»: балл"] == 0.8
-    assert row["Раздел «Взаимодействие ФГИС с ГИС»: балл"] == NO_DATA  # its only indicator has no ГИС
+    assert row["Раздел «Взаимодействие ФГИС с ГИС»: балл"] == "нет ГИС"  # its only indicator is the ГИС's
     assert row[f"A3 {config.indicators['A3'].name}"] == "нет ГИС"
     assert row[f"A10 {config.indicators['A10'].name}"] == "нет ГИС"
     assert row[f"A1 {config.indicators['A1'].name}"] == 0.9

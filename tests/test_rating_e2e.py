@@ -93,3 +93,81 @@ def test_edition_from_the_demo_pipeline(request: pytest.FixtureRequest, tmp_path
         issued_from = existing.read_manifest()["serving_snapshot"]["sha256"]
         if issued_from == file_sha256(serving):  # made from the snapshot still published
             assert_edition_matches_marts(demo_home, week, existing.version)
+
+
+def test_demo_region_without_gis_is_ranked_and_reads_no_gis(demo_home: Path) -> None:
+    """Issue 16 in the demo: its region without a regional ГИС (orchestration.yaml `gis: none`, the
+    demo preset's RU-NEN; protocol 18.10.2022 p.11 «Регионы без ГИС») delivered no gis_* file and none
+    is reported missing, it is ranked on what it has (a place, «неполные данные», never «нет данных»),
+    its ГИС indicators read «нет ГИС» in the national edition and in its own regional edition. On
+    failure: config.expected_datasets (freshness, generator), the has_gis column of mart_region_rating,
+    or pipelines/rating/tables.gap_cells."""
+    from datetime import datetime, timedelta
+
+    import openpyxl
+    from test_rating import sheet_rows
+
+    from pipelines.home import Home
+    from pipelines.ingest.freshness import missing_deliveries
+    from pipelines.weeks import MOSCOW
+
+    config = load_config()
+    region = "RU-NEN"
+    assert config.regions_without_gis() == [region] and region in config.samples.presets["demo"].regions
+    gis_datasets = [name for name, d in config.datasets.items() if d.system == "gis"]
+    # Nothing of it is expected: not even long after every deadline.
+    later = datetime.now(MOSCOW) + timedelta(days=365)
+    assert not [m for m in missing_deliveries(Home(demo_home), now=later) if m.region == region]
+    serving = demo_home / "serving.duckdb"
+    with duckdb.connect(str(serving), read_only=True) as con:
+        delivered = con.execute(
+            "select distinct dataset, status from mart_data_quality where region_code = ?", [region]
+        ).fetchall()
+        week = latest_rated_week(serving)
+        rating = con.execute(
+            "select rank, data_status, has_gis, data_status_reason from mart_region_rating "
+            "where week = ? and region_code = ?",
+            [week, region],
+        ).fetchone()
+    assert delivered and {status for _, status in delivered} == {"loaded"}, delivered
+    assert {dataset for dataset, _ in delivered} == set(config.expected_datasets(region))
+    assert not {dataset for dataset, _ in delivered} & set(gis_datasets)
+    assert rating is not None
+    rank, status, has_gis, reason = rating
+    assert isinstance(rank, int) and status == "partial" and has_gis is False, rating
+    assert "A3 (нет ГИС)" in reason and "A10 (нет ГИС)" in reason, reason
+
+    edition = latest_edition(demo_home / "outbox", week)
+    assert edition is not None, f"edumon run wrote no edition of {week}"
+    book = openpyxl.load_workbook(edition.data_file("xlsx"))
+    _, rows = sheet_rows(book["Рейтинг регионов"])
+    row = next(r for r in rows if r["Код региона"] == region)
+    assert row["Место"] == rank and row["Данные за неделю"] == "неполные данные"
+    assert row["Раздел «Регионы без ГИС»: региональная ГИС"].startswith("нет ГИС")
+    assert {r["Раздел «Регионы без ГИС»: региональная ГИС"] for r in rows if r["Код региона"] != region} == {
+        "есть"
+    }
+    for indicator in ("A3", "A4", "A10"):
+        assert row[f"{indicator} {config.indicators[indicator].name}"] == "нет ГИС", indicator
+        assert row[f"{indicator}: цель достигнута"] == "нет ГИС", indicator
+    assert row["Раздел «Взаимодействие ФГИС с ГИС»: балл"] == "нет ГИС"
+    assert isinstance(row[f"A11 {config.indicators['A11'].name}"], float)  # ФГИС teachers as denominator
+    _, indicators = sheet_rows(book["Показатели"])
+    own = {r["Показатель"]: r["Значение"] for r in indicators if r["Код региона"] == region}
+    assert {own[i] for i in ("A5", "B3", "C1", "C5")} == {"нет ГИС"}, own
+    assert isinstance(own["A1"], float) and isinstance(own["A12"], float)
+
+    regional = edition.data_file("xlsx").parent / "regions" / region / edition.data_file("xlsx").name
+    assert regional.is_file(), f"{region} has no regional edition"
+    regional_book = openpyxl.load_workbook(regional)
+    _, regional_rows = sheet_rows(regional_book["Рейтинг регионов"])
+    assert [(r["Код региона"], r["Место"]) for r in regional_rows] == [(region, rank)]
+    _, regional_indicators = sheet_rows(regional_book["Показатели региона"])
+    values = {r["Показатель"]: r["Значение региона"] for r in regional_indicators}
+    assert values["A3"] == values["C1"] == "нет ГИС" and isinstance(values["A1"], float)
+    _, municipal = sheet_rows(regional_book["Муниципальный рейтинг"])
+    assert municipal and {r["A5 менее 50 % (seed 003)"] for r in municipal if r["Уровень"] == "ОО"} == {
+        "нет ГИС"
+    }
+    _, quality = sheet_rows(regional_book["Качество данных"])
+    assert quality == [], quality  # every delivery loaded, no gis_* reported missing

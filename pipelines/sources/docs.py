@@ -133,12 +133,12 @@ def _regions_section(config: Config) -> list[str]:
         "",
     ]
     for code, region in config.regions.items():
-        if not config.has_gis(code):
+        if config.has_gis(code):
+            lines += [f"### {code}: {region.system_name}", ""]
+        else:
             sent = ", ".join(f"`{d}`" for d in config.expected_datasets(code))
             lines += [f"### {code}: нет региональной ГИС (`gis: none`)", ""]
             lines += [f"No `gis_*` file is expected or reported missing; it sends {sent}.", ""]
-            continue
-        lines += [f"### {code}: {region.system_name}", ""]
         if not region.formats:
             lines += ["Every dataset in the canonical format.", ""]
         for dataset, fmt in region.formats.items():

@@ -197,8 +197,10 @@ select
         ~ ' and (greatest(gis_teachers, fgis_teachers, sferum_teachers) - least(gis_teachers, fgis_teachers, sferum_teachers))'
         ~ ' <= ' ~ var('edumon:consistency_tolerance') ~ ' * greatest(gis_teachers, fgis_teachers, sferum_teachers)'
         ~ ' and students_in_two_schools = 0'
+        ~ ' and not region_without_gis'
     ) }} as c5_numerator,
-    1 as c5_denominator,
+    -- A region without a ГИС has no ГИС count to compare: C5 «нет ГИС» there (0 / 0), not «inconsistent».
+    case when region_without_gis then 0 else 1 end as c5_denominator,
     gis_teachers_with_content as c6_numerator,
     gis_teachers as c6_denominator,
     students_with_content as c7_numerator,
