@@ -31,5 +31,13 @@ elif [ "$status" -ne 0 ]; then
   echo "== edumon run exited with $status" >&2
   exit "$status"
 fi
+# The demo's region(s) without a regional ГИС (orchestration.yaml regions.<code>.gis: none): no gis_*
+# file expected, ranked on the ФГИС and Сферум indicators, «Регионы без ГИС» in the edition.
+NO_GIS="$(uv run --frozen python -c 'from pipelines.config import load_config
+print(", ".join(load_config().regions_without_gis()))')"
+if [ -n "$NO_GIS" ]; then
+  echo "== without a regional ГИС: $NO_GIS (no gis_* file expected; ГИС indicators «нет ГИС»; ranked on the rest:" \
+    "«Регионы без ГИС» in $HOME_DIR/outbox/rating_*.xlsx, its own edition in $HOME_DIR/outbox/regions/)"
+fi
 echo "== starting Superset on the published snapshot (stop it with: uv run edumon superset down)"
 uv run --frozen edumon superset up --home "$HOME_DIR"

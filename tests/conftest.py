@@ -43,7 +43,8 @@ def _run(landing: Path, home: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Clean demo exports, 3 weeks × RU-KB, RU-SMO, RU-DA × 9 datasets (81 files)."""
+    """Clean demo exports, 3 weeks × (RU-KB, RU-SMO, RU-DA × 10 datasets + RU-NEN, a region without
+    a ГИС, × its 7: no gis_*) = 111 files."""
     return _generate(tmp_path_factory.mktemp("demo") / "landing", weeks=3, defects=False)
 
 

@@ -1,6 +1,6 @@
 """Issue 13's levers change how fast the marts are computed, never what they hold.
 
-`demo_home` (conftest: 3 weeks × 3 regions after a real `edumon run`) is built the way a run builds
+`demo_home` (conftest: 3 weeks × 4 regions after a real `edumon run`) is built the way a run builds
 now: Dagster's dbt step with the run's weeks and region as its scope (EDUMON_RUN_SCOPE, read when
 nodes execute, so dbt's partial parsing holds) and the serving snapshot published week by week.
 The reference is the path those levers replaced: one `dbt build --full-refresh` of the same lake

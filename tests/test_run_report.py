@@ -48,6 +48,8 @@ def test_summary_names_rejections_missing_and_what_was_published() -> None:
             _entry("rejected", "sferum_users", rule="field.type", reason="строки 3, 5: not a whole number"),
             *[_entry("missing", name, region="RU-SMO") for name in every],
             _entry("missing", "gis_staff", region="RU-DA"),
+            # A region without a ГИС (gis: none) that sent nothing: its every dataset has no gis_*.
+            *[_entry("missing", name, region="RU-NEN") for name in load_config().expected_datasets("RU-NEN")],
         ],
         runs=Counter({"success": 1}),
         downstream=["after_ingest 2026-W47..2026-W47: success (run x)"],
@@ -57,9 +59,11 @@ def test_summary_names_rejections_missing_and_what_was_published() -> None:
         edition="rating_2026-W47_v1",
     )
     text = _printed(report)
-    assert "loaded 1" in text and "rejected 1" in text and f"missing {len(every) + 1}" in text
+    nen = len(load_config().expected_datasets("RU-NEN"))
+    assert "loaded 1" in text and "rejected 1" in text and f"missing {len(every) + 1 + nen}" in text
     assert "sferum_users_RU-KB_2026-W47.csv [field.type]" in text
     assert "RU-SMO 2026-W47: every dataset" in text and "RU-DA 2026-W47: gis_staff" in text
+    assert "RU-NEN 2026-W47: every dataset" in text
     assert "2026-W47" in text and "rating_2026-W47_v1" in text
     assert not report.failed
 

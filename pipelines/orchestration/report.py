@@ -201,13 +201,17 @@ def print_summary(report: IngestReport, console: Console | None = None, home: Pa
 
 
 def _missing(report: IngestReport) -> dict[tuple[str, str], list[str]]:
-    """Missing deliveries by region-week (a region that sent nothing is one line, not nine)."""
+    """Missing deliveries by region-week (a region that sent nothing is one line, not ten; a region
+    without a ГИС sends no gis_*, so its every dataset is the ones it is expected to send)."""
     missing: dict[tuple[str, str], list[str]] = {}
     for entry in report.entries:
         if entry.status == "missing":
             missing.setdefault((entry.region or "", entry.week or ""), []).append(entry.dataset or "")
-    total = len(load_config().datasets)
-    return {key: ["every dataset"] if len(names) == total else names for key, names in missing.items()}
+    config = load_config()
+    return {
+        key: ["every dataset"] if set(names) >= set(config.expected_datasets(key[0])) else names
+        for key, names in missing.items()
+    }
 
 
 def _runs(report: IngestReport) -> str:
