@@ -31,8 +31,10 @@ ranked as (
         cast(rank() over (partition by scores.week, scores.level, units.parent_id order by scores.score desc) as bigint) as rank,
         a5.a5_value,
         a5.a5_value < {{ var('edumon:student_low_use_flag') }} as is_below_a5_flag,
+        -- Without A5 (a region without a ГИС: «нет ГИС») the schools follow their place, not their ИНН.
         cast(row_number() over (
-            partition by scores.week, scores.level, units.parent_id order by a5.a5_value asc nulls last, scores.unit_id asc
+            partition by scores.week, scores.level, units.parent_id
+            order by a5.a5_value asc nulls last, scores.score desc nulls last, scores.unit_id asc
         ) as bigint) as a5_order
     from {{ ref('int_unit_scores') }} as scores
     inner join {{ ref('int_units') }} as units
