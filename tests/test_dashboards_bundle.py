@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import duckdb
 import pytest
 
 from pipelines.config import PROJECT_ROOT, load_config
@@ -39,6 +40,11 @@ SQL_WORDS = {
     "else",
     "end",
     "coalesce",
+    "bool_and",
+    "cast",
+    "as",
+    "varchar",
+    "concat",
 }
 QUOTED = re.compile(r"'([^']*)'")  # string literals in a computed column are not column names
 
@@ -274,6 +280,90 @@ def test_laggards_view_lists_units_below_target_worst_first(assets: bundle.Bundl
     )
     assert chooser["targets"][0]["column"]["name"] == "indicator_name"
     assert not chooser["controlValues"]["multiSelect"]
+
+
+MART_INDICATORS = "mart_indicators"
+
+
+def _indicators_dataset(assets: bundle.Bundle) -> dict[str, Any]:
+    return next(d for d in assets.of_kind("datasets").values() if d["table_name"] == MART_INDICATORS)
+
+
+def _shown_indicators(params: dict[str, Any]) -> set[str]:
+    """The indicator ids a chart's `indicator` filter selects."""
+    shown: set[str] = set()
+    for item in params.get("adhoc_filters", []):
+        if item["subject"] == "indicator":
+            comparator = item["comparator"]
+            shown |= set(comparator) if isinstance(comparator, list) else {comparator}
+    return shown
+
+
+def test_gis_indicators_read_no_gis_in_every_table_and_bar_chart(assets: bundle.Bundle) -> None:
+    """A region without a regional ГИС (regions.<code>.gis: none) reads «нет ГИС» for the ГИС-based
+    indicators (indicators.<id>.gis: true) in every pivot table of mart_indicators and on the
+    municipality bars, as the rating table has its «Регионы без ГИС» column (SPEC, p.11).
+
+    Matters because an empty cell («—») says «no data», which blames a region for a ГИС it does not
+    have. On failure: give the pivot table the metric share_or_no_gis (it reads the mart's
+    no_gis_name), or the bars the x axis municipality_gis_name.
+    """
+    gis_indicators = {key for key, spec in load_config().indicators.items() if spec.gis}
+    dataset = _indicators_dataset(assets)
+    uuid = str(dataset["uuid"])
+    metrics = {m["metric_name"]: m for m in dataset["metrics"]}
+    assert "no_gis_name" in metrics["share_or_no_gis"]["expression"]
+    assert metrics["share_or_no_gis"]["d3format"] == metrics["share"]["d3format"]
+    checked = []
+    for chart in assets.of_kind("charts").values():
+        params = chart["params"]
+        shown = _shown_indicators(params)
+        if chart["dataset_uuid"] != uuid or not shown & gis_indicators:
+            continue
+        if chart["viz_type"] == "pivot_table_v2":
+            assert list(chart_metrics(params)) == ["share_or_no_gis"], chart["slice_name"]
+            assert params["aggregateFunction"] == "Sum", chart["slice_name"]  # passes a text cell through
+            checked.append(chart["slice_name"])
+        elif chart["viz_type"] == "echarts_timeseries_bar":
+            assert params["x_axis"] == "municipality_gis_name", chart["slice_name"]
+            checked.append(chart["slice_name"])
+    # region, municipality and school tables of «Внедрение», «Активность чатов» (B3), «Цифровой профиль»;
+    # «Качество данных» by municipality; the C1 bars of «Цифровой профиль»
+    assert len(checked) == 11, checked
+
+
+def test_no_gis_metric_reads_the_label_only_where_every_row_lacks_the_gis() -> None:
+    """share_or_no_gis, run in DuckDB as Superset runs it: a region without a ГИС reads «нет ГИС», a
+    region with one its share (as text the pivot table formats as a share), a cell over both the
+    share of the rows that have data, and 0/0 without the label stays empty (NULL, «—»).
+
+    Hand-computed: R1 12/20 → 0.6; R2 (no ГИС) → «нет ГИС»; R1 + R2 → 12/20 = 0.6; R3 0/0 → NULL.
+    On failure: see the metric's expression in the mart_indicators dataset YAML.
+    """
+    expression = next(
+        m["expression"]
+        for m in _indicators_dataset(bundle.load_bundle())["metrics"]
+        if m["metric_name"] == "share_or_no_gis"
+    )
+    with (PROJECT_ROOT / "dbt_project" / "seeds" / "ref_labels.csv").open(encoding="utf-8") as handle:
+        label = next(r["label"] for r in csv.DictReader(handle) if (r["kind"], r["code"]) == ("gis", "none"))
+    assert label == "нет ГИС"
+    con = duckdb.connect()
+    con.execute(
+        "create table mart_indicators as select * from (values "
+        "('R1', 12.0, 20.0, false, null), ('R2', 0.0, 0.0, true, 'нет ГИС'), ('R3', 0.0, 0.0, false, null)) "
+        "as t(region_code, numerator, denominator, no_gis, no_gis_name)"
+    )
+
+    def cell(regions: tuple[str, ...]) -> Any:
+        marks = ", ".join("?" for _ in regions)
+        sql = f"select {expression} from mart_indicators where region_code in ({marks})"
+        return con.execute(sql, list(regions)).fetchone()[0]  # type: ignore[index]
+
+    assert float(cell(("R1",))) == pytest.approx(0.6)
+    assert cell(("R2",)) == "нет ГИС"
+    assert float(cell(("R1", "R2"))) == pytest.approx(0.6)
+    assert cell(("R3",)) is None
 
 
 def test_rendering_fills_every_placeholder_and_zips_under_one_root(

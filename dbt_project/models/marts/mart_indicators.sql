@@ -1,5 +1,9 @@
 {{ config(incremental_strategy=mart_incremental_strategy(), partition_by=mart_partition_by(), pre_hook="{{ delete_region_rows() }}") }}
 -- The long form every dashboard and the rating read: one row per week, level, unit and indicator.
+-- An indicator of the regional ГИС (orchestration.yaml indicators.*.gis) in a region without one
+-- (regions.<code>.gis: none) is no_gis: the dashboards read no_gis_name («нет ГИС») there, not an empty cell.
+{%- set without_gis = var('edumon:regions_without_gis') %}
+{%- set gis_indicators = var('edumon:gis_indicators') %}
 with valued as (
     select * from {{ ref('int_indicator_values') }}
     where measure not like '%:%'  -- breakdowns («C3:fio», «A1:vocational») live in the wide marts
@@ -79,7 +83,19 @@ select
     end as municipality_name,
     level_labels.label as level_name,
     concat(long_rows.indicator, ' ', indicators.name) as indicator_name,
-    target_labels.label as meets_target_name
+    target_labels.label as meets_target_name,
+    long_rows.region_code not in ('{{ without_gis | join("', '") }}') as has_gis,
+    long_rows.indicator in ('{{ gis_indicators | join("', '") }}') as is_gis_indicator,
+    (
+        long_rows.indicator in ('{{ gis_indicators | join("', '") }}')
+        and long_rows.region_code in ('{{ without_gis | join("', '") }}')
+    ) as no_gis,
+    case
+        when
+            long_rows.indicator in ('{{ gis_indicators | join("', '") }}')
+            and long_rows.region_code in ('{{ without_gis | join("', '") }}')
+            then gis_labels.label
+    end as no_gis_name
 from long_rows
 left join {{ ref('ref_regions') }} as regions
     on long_rows.region_code = regions.region_code
@@ -92,5 +108,7 @@ left join {{ ref('ref_indicators') }} as indicators
     on long_rows.indicator = indicators.indicator_id
 left join labels as level_labels
     on level_labels.kind = 'level' and long_rows.level = level_labels.code
+left join labels as gis_labels
+    on gis_labels.kind = 'gis' and gis_labels.code = 'none'
 left join labels as target_labels
     on target_labels.kind = 'meets_target' and cast(long_rows.meets_target as {{ dbt.type_string() }}) = target_labels.code
