@@ -151,6 +151,44 @@ def test_every_chart_returns_the_rows_of_its_mart(superset_home: Path, admin: An
     assert non_empty >= 30, f"only {non_empty} charts have data: is serving.duckdb empty?"
 
 
+def test_a_region_without_a_gis_reads_no_gis_in_the_region_tables(superset_home: Path, admin: Any) -> None:
+    """Through Superset's chart data API, the region tables of «Внедрение», «Активность чатов» and
+    «Цифровой профиль» give the demo's region without a ГИС (RU-NEN, regions.<code>.gis: none)
+    «нет ГИС» for every ГИС-based indicator they show (A3–A5, A10, B3, C1, C2, C6), its other
+    indicators a share, and a region with a ГИС a share for A3.
+
+    Matters because an empty cell blames the region for a ГИС it does not have (issue 16). On failure:
+    see the metric share_or_no_gis (mart_indicators dataset) and mart_indicators.no_gis_name.
+    """
+    config = load_config()
+    (without,) = config.regions_without_gis()
+    with duckdb.connect(str(superset_home / "serving.duckdb"), read_only=True) as connection:
+        names = dict(connection.execute("select region_code, region_name from ref_regions").fetchall())
+    gis_indicators = {key for key, spec in config.indicators.items() if spec.gis}
+    ids = api.ids_by_uuid(admin, "charts")
+    checked: set[str] = set()
+    with_gis_a3: list[Any] = []
+    for chart, _ in bundle_charts():
+        if not str(chart["slice_name"]).startswith("Регионы: "):  # the three region tables
+            continue
+        cells = {
+            (row["region_name"], row["indicator_name"].split(" ")[0]): row["share_or_no_gis"]
+            for row in api.chart_data(admin, ids[str(chart["uuid"])])
+        }
+        assert cells, chart["slice_name"]
+        for (region_name, indicator), value in cells.items():
+            if region_name == names[without] and indicator in gis_indicators:
+                assert value == "нет ГИС", (indicator, value)
+                checked.add(indicator)
+                continue
+            if value is not None:
+                assert 0.0 <= float(value) <= 1.0, (region_name, indicator, value)
+            if indicator == "A3":
+                with_gis_a3.append(value)
+    assert {"A3", "A4", "A5", "A10", "B3", "C1", "C2", "C6"} <= checked, checked
+    assert with_gis_a3 and all(value is not None for value in with_gis_a3), with_gis_a3
+
+
 def test_a_regional_analyst_sees_only_their_region(superset_home: Path, admin: Any) -> None:
     """A user holding only the regional role «Аналитик RU-KB» gets, from every chart, exactly the
     rows of RU-KB (row-level security on region_code), and the ministry role exists with no rule.
