@@ -50,8 +50,8 @@ def _write_requests(
     return LandingFile(path, "cc_requests", region, week)
 
 
-def _registry(home: Home, region: str, inns: list[str]) -> None:
-    target = lake_io.partition_path(home.lake, "fgis_orgs", region, WEEK)
+def _registry(home: Home, region: str, inns: list[str], week: str = WEEK) -> None:
+    target = lake_io.partition_path(home.lake, "fgis_orgs", region, week)
     target.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"inn": inns}), target)
 
@@ -73,7 +73,7 @@ def _stored_validations(home: Home) -> list[Path]:
 
 
 def _alone(delivered: LandingFile, home: Home, registry: list[str] | None, min_rows: int) -> list[tuple]:
-    """The findings of the file validated alone (the per-file gate), as (rule, column, rows, count, message)."""
+    """The findings of the file validated alone (the per-file gate): (rule, column, rows, count, message)."""
     meta = LoadMeta(WEEK, delivered.region, "alone", delivered.name)
     table = normalise(read_delivered(delivered.path, "cc_requests", delivered.region), "cc_requests", meta,
                       snils_key(home.root))  # fmt: skip
@@ -119,7 +119,8 @@ def test_a_bad_file_is_quarantined_alone_and_a_clean_week_is_one_validation(home
     assert loaded is not None and loaded.num_rows == 3
     assert not list(lake_io.staging_dir(home.lake).glob("*")), "a staged file stayed behind"
     entries = load_log.read_entries(home.lake)
-    assert [(e.source_file, e.status) for e in entries[-2:]] == [(good.name, "loaded"), (bad.name, "rejected")]
+    recorded = [(e.source_file, e.status) for e in entries[-2:]]
+    assert recorded == [(good.name, "loaded"), (bad.name, "rejected")]
     assert outcomes[0].report and outcomes[1].report and outcomes[0].report != outcomes[1].report
     # stored: the week's validation and the bad file's detailed one (the halving probes are not)
     assert len(_stored_validations(home)) - before == 2
@@ -127,8 +128,7 @@ def test_a_bad_file_is_quarantined_alone_and_a_clean_week_is_one_validation(home
     next_week = shift_week(WEEK, 1)
     clean = []
     for region, inns in (("RU-KB", kb), ("RU-DA", da[:2])):
-        lake_io.partition_path(home.lake, "fgis_orgs", region, next_week).parent.mkdir(parents=True)
-        pq.write_table(pa.table({"inn": inns}), lake_io.partition_path(home.lake, "fgis_orgs", region, next_week))
+        _registry(home, region, inns, week=next_week)
         clean.append(_write_requests(home, region, inns, week=next_week))
     before = len(_stored_validations(home))
     outcomes = load_files(clean, home)
