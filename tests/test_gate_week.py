@@ -94,7 +94,7 @@ def test_a_bad_file_is_quarantined_alone_and_a_clean_week_is_one_validation(home
     message) as the file validated alone, and nothing of it reaches the lake. Then a clean week is
     ONE stored validation, whose Data Docs page both loads link. Matters: issue 13 (one GE run per
     dataset-week) must not change a verdict. Resolve: gate.gate_week / _failing / _finding, the
-    per-file columns of gate._relation and suites.parameter_columns."""
+    per-file columns of gate.create_relation and suites.parameter_columns."""
     kb, da = [_inn("07", n) for n in range(1, 4)], [_inn("05", n) for n in range(1, 4)]
     _registry(home, "RU-KB", kb)
     _registry(home, "RU-DA", da[:2])  # da[2] is foreign to RU-DA's registry
@@ -142,7 +142,7 @@ def test_a_region_week_without_registry_is_not_checked_against_one(home: Home) -
     foreign ИНН (its `_registered_org_inn` is null) while the other region's file of the same
     validation is: RU-KB's foreign ИНН rejects it, RU-SMO's unknown ИНН pass with a note. Matters:
     the registry rule of a region that delivers no fgis_orgs must not reject every file. Resolve:
-    the `_registered_*` column in gate._relation (null where the file has no registry)."""
+    the `_registered_*` column in gate.create_relation (null where the file has no registry)."""
     kb = [_inn("07", n) for n in range(1, 4)]
     _registry(home, "RU-KB", kb[:2])
     with_registry = _write_requests(home, "RU-KB", kb)

@@ -291,7 +291,7 @@ def _validate(
 
     connection = duckdb.connect()
     try:
-        _relation(connection, dataset, files)
+        create_relation(connection, dataset, files)
         return validate_connection(
             context,
             connection,
@@ -305,7 +305,7 @@ def _validate(
         connection.close()
 
 
-def _relation(connection: Any, dataset: str, files: list[StagedFile]) -> None:
+def create_relation(connection: Any, dataset: str, files: list[StagedFile]) -> None:
     """The view `staged` over the files' Parquet: their columns, then the per-file ones."""
     columns = set(files[0].columns)
     per_file = pa.table(
