@@ -68,7 +68,7 @@ def staged_with_defects(
     assert rows is not None
     described = [row[0] for row in connection.execute("describe staged").fetchall()]
     connection.execute("drop table staged")
-    item = StagedFile(rows[1], "benchmark", region, staged, None, rows[0], 1, registry, tuple(described))
+    item = StagedFile(rows[1], "benchmark", region, staged, staged, rows[0], 1, registry, tuple(described))
     create_relation(connection, dataset, [item])  # the view `staged`, with the per-file columns
     return connection
 

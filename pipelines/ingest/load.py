@@ -179,25 +179,25 @@ def _stage(
         lake = lake_table(staged, delivered.dataset)
         staged_path = lake_io.write_staged(lake, home.lake, name)
         valid = [c for c in staged.column_names if c.startswith(VALID_PREFIX)]
-        by_row = staged.select(["source_file", "source_row", *valid])
-        helpers = lake_io.write_staged(by_row, home.lake, f"{name}.gate") if valid else None
+        # the gate reads every column normalise produced; the lake file drops the `_valid_*` flags
+        gated_path = lake_io.write_staged(staged, home.lake, f"{name}.gate") if valid else staged_path
         columns = tuple(staged.column_names)
         del lake
     base.rows = staged.num_rows
     needs_registry = bool(registry_fields(delivered.dataset))
     registry = registry_inns(home, delivered.region, delivered.week) if needs_registry else None
-    gated = StagedFile(
+    item = StagedFile(
         name=delivered.name,
         sha256=base.sha256,
         region=delivered.region,
         staged=staged_path,
-        helpers=helpers,
+        gated=gated_path,
         rows=staged.num_rows,
         min_rows=_min_rows(entries, delivered),
         registry=registry,
         columns=columns,
     )
-    return _Prepared(delivered, base, staged=gated, replacing=replacing)
+    return _Prepared(delivered, base, staged=item, replacing=replacing)
 
 
 def _gate(prepared: list[_Prepared], home: Home) -> None:
@@ -239,24 +239,20 @@ def _finish(item: _Prepared, home: Home) -> LoadOutcome:
     with _phase(base, "publish"):
         target = lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
         lake_io.publish_staged(staged.staged, target)
-        _remove_staged(staged, helpers_only=True)
+        _remove_staged(staged)
     base.status = "replaced" if item.replacing else "loaded"
     _record(home, base)
     return base
 
 
 def _staged_rows(staged: StagedFile) -> pa.Table:
-    """A failing file's staged rows with its `_valid_*` columns (for the quarantine's examples)."""
-    table = lake_io.read_parquet(staged.staged)
-    if staged.helpers is not None:
-        helpers = lake_io.read_parquet(staged.helpers)
-        for name in helpers.column_names[2:]:
-            table = table.append_column(name, helpers.column(name))
-    return table
+    """A failing file's rows as normalise produced them (for the quarantine's examples)."""
+    return lake_io.read_parquet(staged.gated)
 
 
-def _remove_staged(staged: StagedFile, helpers_only: bool = False) -> None:
-    for path in ([] if helpers_only else [staged.staged]) + ([staged.helpers] if staged.helpers else []):
+def _remove_staged(staged: StagedFile) -> None:
+    """The file's staged Parquet (a published one is already gone: renamed into the lake)."""
+    for path in (staged.gated, staged.staged):
         path.unlink(missing_ok=True)
 
 
