@@ -4,7 +4,8 @@
 
 For every dataset partition of the region-week in a lake (e.g. the benchmark's home), rebuilds a
 staged-like table (the lake rows plus the `_valid_<inn>` flags, some made false), injects defects
-(a foreign enum value, malformed ИНН), validates it through GE's pandas engine and through
+(a foreign enum value, malformed ИНН), adds the gate's per-file columns (the gate's own view,
+`gate.create_relation`, over it as a one-file week), validates it through GE's pandas engine and through
 `validate_relation` on DuckDB, and prints per dataset the expectations whose success or unexpected
 count differ. Type-list rules are left out: their type names are engine-specific (docs/performance.md).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+from pipelines.checks.gate import StagedFile, create_relation
 from pipelines.checks.ge_duckdb import validate_relation
 from pipelines.checks.suites import load_suite
 from pipelines.contracts import VALID_PREFIX
@@ -41,7 +44,9 @@ def suite_of(dataset: str) -> tuple[gx.ExpectationSuite, list[str]]:
     return suite, columns["kwargs"]["column_list"]
 
 
-def staged_with_defects(path: Path, columns: list[str]) -> duckdb.DuckDBPyConnection:
+def staged_with_defects(
+    path: Path, dataset: str, columns: list[str], region: str, registry: list[str], folder: Path
+) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     flags = [c for c in columns if c.startswith(VALID_PREFIX)]
     # a few invalid ИНН checksums: the flag is false every 13th row
@@ -57,6 +62,14 @@ def staged_with_defects(path: Path, columns: list[str]) -> duckdb.DuckDBPyConnec
         connection.execute(f"update staged set {enum} = 'robot' where source_row % 17 = 0")
     if "org_inn" in present:
         connection.execute("update staged set org_inn = '12' where source_row % 19 = 0")
+    staged = folder / f"{dataset}.parquet"
+    connection.execute(f"copy staged to '{staged}' (format parquet)")
+    rows = connection.execute("select count(*), any_value(source_file) from staged").fetchone()
+    assert rows is not None
+    described = [row[0] for row in connection.execute("describe staged").fetchall()]
+    connection.execute("drop table staged")
+    item = StagedFile(rows[1], "benchmark", region, staged, staged, rows[0], 1, registry, tuple(described))
+    create_relation(connection, dataset, [item])  # the view `staged`, with the per-file columns
     return connection
 
 
@@ -70,17 +83,19 @@ def verdicts(result: Any) -> dict[str, tuple[bool, Any]]:
     return found
 
 
-def compare(path: Path, dataset: str, parameters: dict[str, Any]) -> tuple[int, int, dict[str, Any]]:
+def compare(
+    path: Path, dataset: str, region: str, registry: list[str], folder: Path
+) -> tuple[int, int, dict[str, Any]]:
     suite, columns = suite_of(dataset)
-    connection = staged_with_defects(path, columns)
+    connection = staged_with_defects(path, dataset, columns, region, registry, folder)
     frame = (
         connection.execute("select * from staged").fetch_arrow_table().to_pandas(types_mapper=NULLABLE.get)
     )
     context = gx.get_context(mode="ephemeral")
     asset = context.data_sources.add_pandas("pandas").add_dataframe_asset("staged")
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
-    on_pandas = verdicts(batch.validate(suite_of(dataset)[0], expectation_parameters=parameters))
-    on_duckdb = verdicts(validate_relation(connection, "staged", suite, expectation_parameters=parameters))
+    on_pandas = verdicts(batch.validate(suite_of(dataset)[0]))
+    on_duckdb = verdicts(validate_relation(connection, "staged", suite))
     differing = {k: (v, on_duckdb.get(k)) for k, v in on_pandas.items() if on_duckdb.get(k) != v}
     return len(frame), sum(1 for ok, _ in on_duckdb.values() if not ok), differing
 
@@ -96,10 +111,11 @@ def main() -> None:
     partition = f"region={args.region}/week={args.week}/data.parquet"
     gx.get_context(mode="ephemeral")
     registry = duckdb.sql(f"select inn from '{args.lake / 'fgis_orgs' / partition}'").fetchall()
-    parameters = {"region": [args.region], "min_rows": 1, "registry_inns": [row[0] for row in registry]}
+    inns = sorted({row[0] for row in registry if row[0]})
+    folder = Path(tempfile.mkdtemp(prefix="ge-suites-check-"))
     for path in sorted(args.lake.glob(f"*/{partition}")):
         dataset = path.parts[-4]
-        rows, failing, differing = compare(path, dataset, parameters)
+        rows, failing, differing = compare(path, dataset, args.region, inns, folder)
         verdict = differing or "none"
         print(f"{dataset:14} rows {rows:7,}  failing expectations {failing:2}  pandas ≠ DuckDB: {verdict}")
 

@@ -155,6 +155,9 @@ class IngestLimits(Strict):
 
 class Ingest(Strict):
     limits: IngestLimits
+    # Threads that read, parse, normalise and stage one dataset's files of a run before its gate
+    # (pyarrow and DuckDB release the GIL); each holds one file's tables at a time.
+    workers: int = Field(ge=1)
 
 
 class Thresholds(Strict):

@@ -464,31 +464,70 @@ def validate_arrow(
     result_format: Mapping[str, Any] = SUMMARY_WITH_EXAMPLES,
     run_name: str | None = None,
 ) -> tuple[ValidationResultIdentifier, ExpectationSuiteValidationResult]:
-    """Validate an in-memory Arrow table inside DuckDB (scanned in place) with a Checkpoint that stores
-    the result (its Data Docs page is the caller's: `pipelines.checks.gate.publish_data_docs`);
-    returns the stored result's identifier and the result.
+    """Validate an in-memory Arrow table inside DuckDB (scanned in place): `validate_connection` over
+    a private in-memory database that sees the table as `relation`."""
+    connection = duckdb.connect()
+    try:
+        identifier, result = validate_connection(
+            context,
+            connection,
+            suite,
+            relation=relation,
+            arrow={relation: table},
+            expectation_parameters=expectation_parameters,
+            result_format=result_format,
+            run_name=run_name,
+        )
+    finally:
+        connection.close()
+    assert identifier is not None
+    return identifier, result
 
+
+def validate_connection(
+    context: AbstractDataContext,
+    connection: duckdb.DuckDBPyConnection,
+    suite: gx.ExpectationSuite,
+    *,
+    relation: str,
+    arrow: Mapping[str, pa.Table] | None = None,
+    expectation_parameters: Mapping[str, Any] | None = None,
+    result_format: Mapping[str, Any] = SUMMARY_WITH_EXAMPLES,
+    run_name: str | None = None,
+    store: bool = True,
+) -> tuple[ValidationResultIdentifier | None, ExpectationSuiteValidationResult]:
+    """Validate `relation` (a table or view) of an open DuckDB connection, lent to GE for the call.
+
+    `store=True`: through a Checkpoint that stores the result (its Data Docs page is the caller's:
+    `pipelines.checks.gate.publish_data_docs`); returns the stored result's identifier and the result.
+    `store=False`: GE validates the batch and stores nothing (identifier None): a probe.
     The datasource (`edumon_gate`), validation definition and checkpoint are registered in `context`
     on first use and reused by the process. A file context then lists a `duckdb` datasource: open
     it in processes that import this module (the gate does).
     """
-    connection = duckdb.connect()
-    _shared_connections[PROCESS_KEY] = _Lent(connection, {relation: table})
-    checkpoint = _reused_checkpoint(context, suite, relation, result_format)
+    _shared_connections[PROCESS_KEY] = _Lent(connection, dict(arrow or {}))
+    batch_definition = _reused_batch_definition(context, relation)
+    parameters = dict(expectation_parameters or {})
     try:
-        outcome = checkpoint.run(
-            expectation_parameters=dict(expectation_parameters or {}),
-            run_id=RunIdentifier(run_name=run_name) if run_name else None,
+        if store:
+            checkpoint = _reused_checkpoint(context, suite, relation, result_format)
+            outcome = checkpoint.run(
+                expectation_parameters=parameters,
+                run_id=RunIdentifier(run_name=run_name) if run_name else None,
+            )
+            ((identifier, result),) = outcome.run_results.items()
+            return identifier, result
+        probe = batch_definition.get_batch().validate(
+            suite,
+            result_format=dict(result_format),
+            expectation_parameters=parameters,
         )
+        return None, probe
     finally:
-        for definition in checkpoint.validation_definitions:
-            datasource = definition.batch_definition.data_asset.datasource
-            if isinstance(datasource, DuckDBDatasource):
-                datasource.release()  # GE's connection is a cursor of the connection closed below
+        datasource = batch_definition.data_asset.datasource
+        if isinstance(datasource, DuckDBDatasource):
+            datasource.release()  # GE's connection is a cursor of the caller's connection
         _shared_connections.pop(PROCESS_KEY, None)
-        connection.close()
-    ((identifier, result),) = outcome.run_results.items()
-    return identifier, result
 
 
 def _reused_checkpoint(

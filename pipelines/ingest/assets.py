@@ -1,7 +1,8 @@
 """Dagster: one ingest asset per dataset (a factory), partitioned week × region.
 
-Each asset loads the files of its run's partitions through `load.load_file` (gate before the
-lake) and reports the gate as a BLOCKING asset check `gate`: on failure nothing downstream runs.
+Each asset loads the files of its run's partitions through `load.load_files` (staged on
+`ingest.workers` threads, one gate per dataset-week, before the lake) and reports the gate as a
+BLOCKING asset check `gate`: on failure nothing downstream runs.
 A run is either one region-week (the UI, the sensor) or a range of region-weeks (`edumon run`
 loads a week's regions in one run: Dagster's per-run and per-step cost is then paid once per week,
 not once per region); each partition's materialization carries its own gate metadata.
@@ -23,7 +24,7 @@ from pipelines.home import Home
 from pipelines.home_lock import home_lock
 from pipelines.ingest import freshness
 from pipelines.ingest.files import LandingFile, landing_file_for
-from pipelines.ingest.load import LoadOutcome, load_file
+from pipelines.ingest.load import LoadOutcome, load_files
 from pipelines.secrets import MissingSecret, snils_key
 from pipelines.weeks import MOSCOW, shift_week, week_label, week_monday
 
@@ -185,14 +186,12 @@ def build_ingest_asset(dataset: str) -> dg.AssetsDefinition:
         except MissingSecret as error:
             raise dg.Failure(str(error)) from None
         deliveries = _deliveries(dataset, context.partition_keys, home)
-        outcomes: list[LoadOutcome] = []
-        for partition, delivered in deliveries:
-            outcome = load_file(delivered, home)
+        outcomes = load_files([delivered for _, delivered in deliveries], home)
+        for (partition, _), outcome in zip(deliveries, outcomes, strict=True):
             (context.log.info if outcome.passed else context.log.error)(outcome.summary())
             context.add_asset_metadata(
                 {**_gate_metadata(outcome), **_phase_metadata(outcome)}, partition_key=partition
             )
-            outcomes.append(outcome)
         publish_data_docs(home.docs, [o.validation_id for o in outcomes if o.validation_id])
         single = outcomes[0] if len(outcomes) == 1 else None
         return dg.MaterializeResult(

@@ -75,7 +75,10 @@ def replace_file(source: Path, target: Path) -> None:
 
 def read_partition(lake: Path, dataset: str, region: str, week: str) -> pa.Table | None:
     path = partition_path(lake, dataset, region, week)
-    if not path.exists():
-        return None
+    return read_parquet(path) if path.exists() else None
+
+
+def read_parquet(path: Path) -> pa.Table:
+    """A Parquet file of the lake (or its staging folder), local or on a URL lake."""
     remote = _on_fsspec(path)
     return pq.read_table(remote[1], filesystem=remote[0]) if remote else pq.read_table(path)

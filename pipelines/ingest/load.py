@@ -1,5 +1,13 @@
-"""Load one delivered file: parse → normalise → stage → gate → lake (pass) or quarantine (fail).
+"""Load a dataset's delivered files: parse → normalise → stage → gate → lake (pass) or quarantine (fail).
 
+`load_files` takes the files of one dataset in a run (a week's regions, or one region-week):
+1. each file, on `ingest.workers` threads (pyarrow and DuckDB release the GIL), is checked before
+   it is read (refusal), hashed (unchanged, duplicate), parsed, normalised and staged as Parquet;
+   a thread holds one file's tables and drops them once staged;
+2. the gate validates each week's staged files at once (pipelines/checks/gate.py: one GE
+   validation per dataset-week, a failing file found and validated alone);
+3. then, file by file in delivery order, a passing file's staged partition is published and a
+   failing one quarantined alone, each a load-log entry.
 The gate runs BEFORE anything reaches the lake (STACK.md: a blocking asset check stops downstream
 assets, not the checked asset's own write). Every attempt is a load-log entry.
 """
@@ -9,17 +17,20 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
 
 from pipelines.checks.findings import Finding, ParseFailed
-from pipelines.checks.gate import GateResult, run_gate
+from pipelines.checks.gate import GateResult, StagedFile, gate_week, week_run_name
+from pipelines.checks.suites import registry_fields
 from pipelines.config import load_config
-from pipelines.contracts import pii_fields
+from pipelines.contracts import VALID_PREFIX, pii_fields
 from pipelines.faults import QUARANTINE, fault_point
 from pipelines.home import Home
 from pipelines.ingest import lake as lake_io
@@ -68,88 +79,186 @@ class LoadOutcome:
 
 
 @contextmanager
-def _phase(outcome: LoadOutcome, name: str) -> Iterator[None]:
-    """Record the wall and CPU time of one phase (benchmarks/ge_gate.py prints them)."""
-    wall, cpu = time.perf_counter(), time.process_time()
+def _phase(outcome: LoadOutcome, name: str, worker: bool = False) -> Iterator[None]:
+    """Record the wall and CPU time of one phase (benchmarks/ge_gate.py prints them). A phase on a
+    worker thread counts its thread's CPU (the process's would count the other worker's too)."""
+    clock = time.thread_time if worker else time.process_time
+    wall, cpu = time.perf_counter(), clock()
     try:
         yield
     finally:
-        outcome.phases[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+        outcome.phases[name] = (time.perf_counter() - wall, clock() - cpu)
+
+
+@dataclass
+class _Prepared:
+    """A file after the per-file steps: unchanged, rejected before the gate, or staged for it."""
+
+    delivered: LandingFile
+    outcome: LoadOutcome
+    rejection: list[Finding] | None = None
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    staged: StagedFile | None = None
+    replacing: bool = False
+    gate: GateResult | None = None
 
 
 def load_file(delivered: LandingFile, home: Home) -> LoadOutcome:
+    """One delivered file (a dataset-week of one file)."""
+    return load_files([delivered], home)[0]
+
+
+def load_files(deliveries: Sequence[LandingFile], home: Home) -> list[LoadOutcome]:
+    """One dataset's delivered files: the outcome of each, in order (see the module's steps).
+
+    Week by week (a week's volume floor reads the previous week's accepted rows, which may be
+    loaded by the same call)."""
+    outcomes: dict[int, LoadOutcome] = {}
+    weeks: dict[str, list[int]] = {}
+    for index, delivered in enumerate(deliveries):
+        weeks.setdefault(delivered.week, []).append(index)
+    key = snils_key(home.root)
+    for indices in weeks.values():
+        entries = load_log.read_entries(home.lake)  # read once here: its cache is not for threads
+        week = [deliveries[i] for i in indices]
+        workers = min(load_config().ingest.workers, len(week))
+        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+            prepared = list(pool.map(partial(_prepare, home=home, entries=entries, key=key), week))
+        _gate(prepared, home)
+        for index, item in zip(indices, prepared, strict=True):
+            outcomes[index] = _finish(item, home)
+    return [outcomes[i] for i in range(len(deliveries))]
+
+
+def _prepare(delivered: LandingFile, home: Home, entries: list[load_log.LoadEntry], key: bytes) -> _Prepared:
     base = LoadOutcome(
         delivered.name, delivered.dataset, delivered.region, delivered.week, "", "unchanged", None
     )
     refused = refusal(delivered.path, home.landing)
     if refused is not None:  # not even hashed: hashing reads it
-        return _reject(home, delivered, base, [Finding(refused.rule, refused.reason)], None, None)
+        return _Prepared(delivered, base, [Finding(refused.rule, refused.reason)])
     base.file_stat = stat_signature(delivered.path)
-    with _phase(base, "sha256"):
+    with _phase(base, "sha256", worker=True):
         base.sha256 = sha = sha256_of(delivered.path)
-    entries = load_log.read_entries(home.lake)
     accepted = load_log.accepted_state(entries, delivered.dataset, delivered.region, delivered.week)
     target = lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
     if accepted and accepted.sha256 == sha and target.exists():
         base.rows, base.report = accepted.rows, accepted.report
-        _record(home, base)
-        return base
+        return _Prepared(delivered, base)
     duplicate = _duplicate_of(entries, sha, delivered)
     if duplicate:
-        finding = Finding(
-            "file.duplicate_of_previous", f"same content (sha256) as the accepted file {duplicate}"
-        )
-        return _reject(home, delivered, base, [finding], None, None)
-    return _validate_and_store(delivered, home, base, replacing=accepted is not None)
+        return _Prepared(delivered, base, [_duplicate_finding(duplicate)])
+    return _stage(delivered, home, base, entries, key, replacing=accepted is not None)
 
 
-def _validate_and_store(
-    delivered: LandingFile, home: Home, base: LoadOutcome, replacing: bool
-) -> LoadOutcome:
+def _duplicate_finding(duplicate: str) -> Finding:
+    return Finding("file.duplicate_of_previous", f"same content (sha256) as the accepted file {duplicate}")
+
+
+def _stage(
+    delivered: LandingFile,
+    home: Home,
+    base: LoadOutcome,
+    entries: list[load_log.LoadEntry],
+    key: bytes,
+    replacing: bool,
+) -> _Prepared:
     meta = LoadMeta(delivered.week, delivered.region, base.sha256[:16], delivered.name)
     raw: pa.Table | None = None
     try:
-        with _phase(base, "parse"):
+        with _phase(base, "parse", worker=True):
             raw = read_delivered(delivered.path, delivered.dataset, delivered.region)
-        with _phase(base, "normalise"):
-            staged = normalise(raw, delivered.dataset, meta, snils_key(home.root))
+        with _phase(base, "normalise", worker=True):
+            staged = normalise(raw, delivered.dataset, meta, key)
     except ParseFailed as failure:
-        return _reject(home, delivered, base, failure.findings, raw, None)
+        examples = _examples(raw, failure.findings, delivered.dataset)
+        return _Prepared(delivered, base, failure.findings, examples)
     del raw  # the typed table replaces the text cells: keep one copy of the file in memory
-    with _phase(base, "stage"):
-        staged_path = lake_io.write_staged(
-            lake_table(staged, delivered.dataset), home.lake, f"{meta.load_id}_{delivered.dataset}"
-        )
-    with _phase(base, "gate"):
-        parameters = _parameters(delivered, home)
-        gate = run_gate(
-            staged, delivered.dataset, home.docs, f"{delivered.path.stem}.{base.sha256[:8]}", parameters
-        )
-    base.report, base.notes, base.rows = gate.report, gate.notes, staged.num_rows
-    base.validation_id = gate.validation_id
-    if not gate.passed:
-        staged_path.unlink(missing_ok=True)
-        return _reject(home, delivered, base, gate.findings, staged, gate)
+    name = f"{meta.load_id}_{delivered.dataset}"
+    with _phase(base, "stage", worker=True):
+        lake = lake_table(staged, delivered.dataset)
+        staged_path = lake_io.write_staged(lake, home.lake, name)
+        valid = [c for c in staged.column_names if c.startswith(VALID_PREFIX)]
+        # the gate reads every column normalise produced; the lake file drops the `_valid_*` flags
+        gated_path = lake_io.write_staged(staged, home.lake, f"{name}.gate") if valid else staged_path
+        columns = tuple(staged.column_names)
+        del lake
+    base.rows = staged.num_rows
+    needs_registry = bool(registry_fields(delivered.dataset))
+    registry = registry_inns(home, delivered.region, delivered.week) if needs_registry else None
+    item = StagedFile(
+        name=delivered.name,
+        sha256=base.sha256,
+        region=delivered.region,
+        staged=staged_path,
+        gated=gated_path,
+        rows=staged.num_rows,
+        min_rows=_min_rows(entries, delivered),
+        registry=registry,
+        columns=columns,
+    )
+    return _Prepared(delivered, base, staged=item, replacing=replacing)
+
+
+def _gate(prepared: list[_Prepared], home: Home) -> None:
+    """The week's one gate over its staged files; each file's share of the gate's time is its phase."""
+    items = [item for item in prepared if item.staged is not None]
+    if not items:
+        return
+    first = items[0].delivered
+    wall, cpu = time.perf_counter(), time.process_time()
+    run_name = week_run_name(first.dataset, first.week, [i.outcome.sha256 for i in items])
+    results = gate_week(first.dataset, [i.staged for i in items if i.staged], home.docs, run_name)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    for item in items:
+        item.outcome.phases["gate"] = (wall / len(items), cpu / len(items))
+        gate = item.gate = results[item.delivered.name]
+        item.outcome.report, item.outcome.notes = gate.report, gate.notes
+        item.outcome.validation_id = gate.validation_id
+
+
+def _finish(item: _Prepared, home: Home) -> LoadOutcome:
+    """Record, publish or quarantine one file (in delivery order, on the calling thread)."""
+    delivered, base = item.delivered, item.outcome
+    if item.rejection is not None:
+        return _reject(home, delivered, base, item.rejection, item.examples, None)
+    if item.staged is None:  # unchanged
+        _record(home, base)
+        return base
+    staged, gate = item.staged, item.gate
+    assert gate is not None  # every staged file went through _gate
+    # Another file of this run with the same bytes was accepted just before: a resend.
+    duplicate = _duplicate_of(load_log.read_entries(home.lake), base.sha256, delivered)
+    if duplicate or not gate.passed:
+        examples = {} if duplicate else _examples(_staged_rows(staged), gate.findings, delivered.dataset)
+        _remove_staged(staged)
+        if duplicate:
+            base.rows, base.report, base.notes, base.validation_id = None, None, [], None
+            return _reject(home, delivered, base, [_duplicate_finding(duplicate)], {}, None)
+        return _reject(home, delivered, base, gate.findings, examples, gate)
     with _phase(base, "publish"):
         target = lake_io.partition_path(home.lake, delivered.dataset, delivered.region, delivered.week)
-        lake_io.publish_staged(staged_path, target)
-    base.status = "replaced" if replacing else "loaded"
+        lake_io.publish_staged(staged.staged, target)
+        _remove_staged(staged)
+    base.status = "replaced" if item.replacing else "loaded"
     _record(home, base)
     return base
 
 
-def _parameters(delivered: LandingFile, home: Home) -> dict[str, Any]:
-    return {
-        "region": [delivered.region],
-        "registry_inns": registry_inns(home, delivered.region, delivered.week),
-        "min_rows": _min_rows(home, delivered),
-    }
+def _staged_rows(staged: StagedFile) -> pa.Table:
+    """A failing file's rows as normalise produced them (for the quarantine's examples)."""
+    return lake_io.read_parquet(staged.gated)
 
 
-def _min_rows(home: Home, delivered: LandingFile) -> int:
+def _remove_staged(staged: StagedFile) -> None:
+    """The file's staged Parquet (a published one is already gone: renamed into the lake)."""
+    for path in (staged.gated, staged.staged):
+        path.unlink(missing_ok=True)
+
+
+def _min_rows(entries: list[load_log.LoadEntry], delivered: LandingFile) -> int:
     """Volume floor: the previous week's accepted rows × threshold (1 row without a baseline)."""
     gates = load_config().gates
-    entries = load_log.read_entries(home.lake)
     previous = load_log.accepted_state(
         entries, delivered.dataset, delivered.region, shift_week(delivered.week, -1)
     )
@@ -217,7 +326,7 @@ def _reject(
     delivered: LandingFile,
     outcome: LoadOutcome,
     findings: list[Finding],
-    table: pa.Table | None,
+    examples: dict[str, list[dict[str, Any]]],
     gate: GateResult | None,
 ) -> LoadOutcome:
     outcome.status, outcome.findings = "rejected", findings
@@ -232,7 +341,7 @@ def _reject(
         "sha256": outcome.sha256,
         "status": "rejected",
         "findings": [f.as_dict() for f in findings],
-        "examples": _examples(table, findings, delivered.dataset),
+        "examples": examples,
         "report": outcome.report,
         "notes": outcome.notes,
     }
