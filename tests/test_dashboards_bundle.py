@@ -22,7 +22,7 @@ import pytest
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.dashboards import api, bundle
 from pipelines.publish.serving import REFERENCE_TABLES
-from pipelines.transform.project import MANIFEST_PATH, prepare_manifest
+from pipelines.transform.project import current_manifest
 
 TITLES = {"Внедрение", "Активность чатов", "Цифровой профиль", "Качество данных", "Рейтинг регионов"}
 IDENTIFIER = re.compile(r"\b([a-z_][a-z0-9_]*)\b")
@@ -57,7 +57,7 @@ def assets() -> bundle.Bundle:
 @pytest.fixture(scope="module")
 def manifest_columns() -> dict[str, set[str]]:
     """Model name → documented columns, from the dbt manifest (parsed now if it is missing)."""
-    manifest = MANIFEST_PATH if MANIFEST_PATH.exists() else prepare_manifest()  # with the vars dbt needs
+    manifest = current_manifest()  # parsed with the vars dbt needs when a project file changed
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
     return {node["name"]: set(node["columns"]) for node in nodes if node["resource_type"] == "model"}
 

@@ -32,12 +32,11 @@ from pipelines.home_lock import home_lock
 from pipelines.ingest.assets import INVENTORY_KEY, ingest_key, week_of_key, week_partitions_def
 from pipelines.transform.project import (
     DBT_PROJECT_DIR,
-    MANIFEST_PATH,
+    current_manifest,
     dbt_executable,
     dbt_target_path,
     dbt_vars,
     home_environment,
-    prepare_manifest,
     region_of_run,
     split_run_scope,
 )
@@ -107,13 +106,8 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
-def _manifest() -> Any:
-    """The manifest (built by `dbt parse` in the install step); parsed here when it is missing."""
-    return MANIFEST_PATH if MANIFEST_PATH.exists() else prepare_manifest()
-
-
 @dbt_assets(
-    manifest=_manifest(),
+    manifest=current_manifest(),
     partitions_def=week_partitions(),
     backfill_policy=BackfillPolicy.single_run(),
     dagster_dbt_translator=EdumonDbtTranslator(

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes, warehouse_engine
 from pipelines.home import lake_root
 
@@ -158,4 +160,32 @@ def prepare_manifest() -> Path:
     result = run_dbt(["parse", "--quiet"])
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return MANIFEST_PATH
+
+
+def manifest_sources() -> list[Path]:
+    """The project files a manifest is parsed from: dbt_project.yml and the model, macro, seed and
+    test folders (profiles.yml and the vars do not add or remove nodes)."""
+    folders = ("models", "macros", "seeds", "tests")
+    files = [path for folder in folders for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.is_file()]
+    return [DBT_PROJECT_DIR / "dbt_project.yml", *files]
+
+
+def manifest_is_current() -> bool:
+    """The manifest exists and is newer than every file it was parsed from."""
+    if not MANIFEST_PATH.is_file():
+        return False
+    parsed_at = MANIFEST_PATH.stat().st_mtime
+    return all(path.stat().st_mtime <= parsed_at for path in manifest_sources())
+
+
+def current_manifest() -> Path:
+    """The manifest, parsed again first when a project file changed since the last `dbt parse`: a
+    model or test pulled after the install step would otherwise fail every dbt step with
+    dagster-dbt's KeyError on a node the old manifest does not know. Processes that load the
+    definitions at once parse one at a time (a lock beside target/) and the later ones find it current."""
+    DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
+    with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
+        if not manifest_is_current():
+            prepare_manifest()
     return MANIFEST_PATH
