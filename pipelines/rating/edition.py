@@ -27,7 +27,7 @@ from pipelines.rating.flat import csv_table, edition_json, write_csv, write_json
 from pipelines.rating.marts import RatingData, read_rating_data
 from pipelines.rating.regional import issue_regional_editions
 from pipelines.rating.tables import EditionInfo, edition_tables, municipal_indicators
-from pipelines.rating.workbook import write_workbook
+from pipelines.rating.workbook import collector_paused, write_workbook
 from pipelines.weeks import parse_week, week_monday, week_sunday
 
 DATA_EXTENSIONS = ("xlsx", "csv", "json")
@@ -177,16 +177,17 @@ def issue_edition(
     previous = latest_edition(outbox, week)
     if previous and not reissue:
         raise EditionExistsError(exists_message(previous))
-    data = read_rating_data(serving, week, municipal_indicators(config))
-    edition = Edition(outbox, week, previous.version + 1 if previous else 1)
-    info = EditionInfo(week, edition.version, data.serving_sha256, reason if reissue else None)
-    outbox.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{edition.name}.", dir=outbox))
-    try:
-        _write_files(folder, edition, info, config, data, serving)
-        _publish(folder, edition)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    # Each region's own edition of the same version (p.11: «и субъектам Российской Федерации»).
-    issue_regional_editions(config, data, info, outbox, serving, edition.name)
+    with collector_paused():  # the week's data lives through the issue: not re-walked per workbook
+        data = read_rating_data(serving, week, municipal_indicators(config))
+        edition = Edition(outbox, week, previous.version + 1 if previous else 1)
+        info = EditionInfo(week, edition.version, data.serving_sha256, reason if reissue else None)
+        outbox.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{edition.name}.", dir=outbox))
+        try:
+            _write_files(folder, edition, info, config, data, serving)
+            _publish(folder, edition)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        # Each region's own edition of the same version (p.11: «и субъектам Российской Федерации»).
+        issue_regional_editions(config, data, info, outbox, serving, edition.name)
     return edition

@@ -112,8 +112,14 @@ def _plain(value: Any) -> Any:
 
 def _records(con: duckdb.DuckDBPyConnection, sql: str, params: Iterable[Any]) -> list[dict[str, Any]]:
     cursor = con.execute(sql, list(params))
-    names = [column[0] for column in cursor.description or []]
-    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+    columns = cursor.description or []
+    names = [column[0] for column in columns]
+    # Only DECIMAL columns need _plain: a call per value of 600 k indicator rows was 5 % of the rating.
+    decimals = {index for index, column in enumerate(columns) if str(column[1]).startswith("DECIMAL")}
+    rows = cursor.fetchall()
+    if decimals:
+        rows = [tuple(_plain(v) if i in decimals else v for i, v in enumerate(row)) for row in rows]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _problem_reasons(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, str]:

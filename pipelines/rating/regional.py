@@ -51,15 +51,15 @@ def regional_path(outbox: Path, region: str, name: str, suffix: str) -> Path:
 
 def _region_data(data: RatingData, region: str) -> RatingData:
     """The national data cut to one region (and the country's values to compare with)."""
+    units = [u for u in data.units if u.region_code == region]
+    keys = [("country", "RU"), ("region", region), *((u.level, u.unit_id) for u in units)]
     return replace(
         data,
         regions=[r for r in data.regions if r.region_code == region],
-        indicators={
-            key: values
-            for key, values in data.indicators.items()
-            if key == ("country", "RU") or key == ("region", region) or key[0] in ("municipality", "school")
-        },
-        units=[u for u in data.units if u.region_code == region],
+        # Only the region's own units: a sheet of one region never looks up another's (walking
+        # the whole country's unit values once per region was a tenth of the rating's time).
+        indicators={key: data.indicators[key] for key in keys if key in data.indicators},
+        units=units,
     )
 
 
@@ -102,17 +102,21 @@ def indicators_table(config: Config, data: RatingData, region: str, info: Editio
     return table
 
 
-def quality_rows(serving: Path, week: str, region: str) -> list[dict[str, Any]]:
-    """The region-week's rejected and missing deliveries from mart_data_quality."""
+def quality_rows(serving: Path, week: str) -> dict[str, list[dict[str, Any]]]:
+    """Per region, the week's rejected and missing deliveries from mart_data_quality (one query for
+    every region: a connection per region was the regional editions' largest cost after the sheets)."""
     with duckdb.connect(str(serving), read_only=True) as con:
         cursor = con.execute(
-            """select dataset, status, source_file, rule, reason from mart_data_quality
-               where week = ? and region_code = ? and status in ('rejected', 'missing')
-               order by dataset, source_file""",
-            [week, region],
+            """select region_code, dataset, status, source_file, rule, reason from mart_data_quality
+               where week = ? and status in ('rejected', 'missing')
+               order by region_code, dataset, source_file""",
+            [week],
         )
-        names = [c[0] for c in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names = [c[0] for c in cursor.description or []][1:]
+        by_region: dict[str, list[dict[str, Any]]] = {}
+        for region, *row in cursor.fetchall():
+            by_region.setdefault(region, []).append(dict(zip(names, row, strict=True)))
+        return by_region
 
 
 def quality_table(rows: list[dict[str, Any]], region: str, info: EditionInfo) -> Table:
@@ -163,6 +167,7 @@ def issue_regional_editions(
 ) -> list[Path]:
     """One workbook and manifest per region of the week's rating; returns the workbooks."""
     written = []
+    quality_of = quality_rows(serving, info.week)
     for region in data.regions:
         code = region.region_code
         workbook = regional_path(outbox, code, name, "xlsx")
@@ -170,7 +175,7 @@ def issue_regional_editions(
         if workbook.exists() or manifest.exists():
             raise FileExistsError(f"{workbook}: regional editions are never overwritten")
         workbook.parent.mkdir(parents=True, exist_ok=True)
-        quality = quality_rows(serving, info.week, code)
+        quality = quality_of.get(code, [])
         partial = workbook.with_name(f".{workbook.name}.tmp")
         write_workbook(partial, regional_tables(config, data, code, info, quality), info)
         os.link(partial, workbook)  # fails rather than replace

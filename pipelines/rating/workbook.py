@@ -12,7 +12,10 @@ stamps every ZIP member 1980-01-01.
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -189,8 +192,35 @@ def _write_sheet(book: xlsxwriter.Workbook, table: Table, formats: _Formats, inf
     _print_setup(sheet, table, info)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic cyclic garbage collection inside; on leaving, one pass over the young generation.
+
+    An edition allocates millions of objects that live until their workbook is closed (the week's
+    indicator values, the tables, xlsxwriter's cell records). Each automatic full pass of Python's
+    collector walks every one of them again: a quarter of the national rating's CPU, for nothing,
+    as none of them is garbage yet (docs/performance.md, «The rating»). A closed xlsxwriter workbook
+    is a reference cycle (the workbook and its sheets point at each other): the pass on leaving frees
+    it, and walks only what was allocated since the previous pass, as the collector did not run
+    meanwhile. Nested uses keep the outer pause; each still frees its own workbook.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)
+
+
 def write_workbook(path: Path, tables: list[Table], info: EditionInfo) -> None:
     """Write the workbook to `path` with deterministic bytes for the same tables."""
+    with collector_paused():
+        _write_workbook(path, tables, info)  # its locals (the closed workbook) are gone before the pass
+
+
+def _write_workbook(path: Path, tables: list[Table], info: EditionInfo) -> None:
     book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False})
     book.set_properties(
         {
