@@ -184,8 +184,8 @@ def current_manifest() -> Path:
     model or test pulled after the install step would otherwise fail every dbt step with
     dagster-dbt's KeyError on a node the old manifest does not know. Processes that load the
     definitions at once parse one at a time (a lock beside target/) and the later ones find it current."""
-    DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
-    with FileLock(str(DBT_PROJECT_DIR / "target" / ".parse.lock")):
+    MANIFEST_PATH.parent.mkdir(exist_ok=True)
+    with FileLock(str(MANIFEST_PATH.parent / ".parse.lock")):
         if not manifest_is_current():
             prepare_manifest()
     return MANIFEST_PATH
