@@ -89,6 +89,15 @@ class Locking(Strict):
     orphan_grace_seconds: float = Field(default=30, gt=0)  # a dead run's dbt: SIGTERM, then SIGKILL
 
 
+class DagsterSettings(Strict):
+    """The home's Dagster instance (pipelines/orchestration/instance.py writes its dagster.yaml)."""
+
+    # PRAGMA synchronous of the SQLite event log under WAL (pipelines/orchestration/storage.py):
+    # NORMAL commits without an fsync (a killed run loses nothing; a power cut may lose the last
+    # events), FULL is dagster's default durability at an fsync per event.
+    event_log_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+
+
 class Retention(Strict):
     """How long landing/ and quarantine/ keep delivered files (personal data): `edumon purge`."""
 
@@ -356,6 +365,7 @@ class Config(Strict):
     paths: Paths
     warehouse: Warehouse = Warehouse()
     locking: Locking = Locking()
+    dagster: DagsterSettings = DagsterSettings()
     retention: Retention = Retention()
     calendar: Calendar
     schedules: Schedules
