@@ -95,7 +95,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def _engine(self, shard: str) -> Engine:
-        if self._engines_pid != os.getpid():  # a forked child must not share its parent's sockets
+        if self._engines_pid != os.getpid():  # a forked child must not use its parent's SQLite handles
             for engine in self._engines.values():
                 engine.dispose(close=False)
             self._engines.clear()
