@@ -62,10 +62,10 @@ def timed_build(home: Path, engine: str, label: str, work: Path) -> Measure:
     artifacts = work / "dbt" / re.sub(r"[^\w-]+", "_", label)
     artifacts.mkdir(parents=True, exist_ok=True)
     command, env = build_command(home, engine, artifacts)
-    measure, samples = run_sampled(label, command, work / "commands.log", env=env, cwd=DBT_PROJECT_DIR)
+    measure, memory = run_sampled(label, command, work / "commands.log", env=env, cwd=DBT_PROJECT_DIR)
     # dbt does not reap the JVM it starts, so the JVM's CPU never reaches the rusage of children:
     # the tree's CPU as last sampled from /proc (live processes and what they reaped) counts it.
-    measure.cpu_s = max(measure.cpu_s or 0.0, max((cpu for _, cpu in samples), default=0.0))
+    measure.cpu_s = max(measure.cpu_s or 0.0, max((cpu for _, cpu in memory.cpu_samples), default=0.0))
     measure.note = "; ".join(part for part in (dbt_results(artifacts), measure.note) if part)
     return measure
 

@@ -72,13 +72,73 @@ class SparkWarehouse(Strict):
 
 
 class Warehouse(Strict):
-    """DuckDB settings of the dbt build: a memory limit with a spill folder (relative to the home)."""
+    """DuckDB settings of the dbt build: a spill folder (relative to the home); its memory limit is
+    derived from `memory` (Memory.dbt_duckdb_bytes)."""
 
     # The engine of the dbt build; EDUMON_ENGINE overrides it (SPEC.md «Engine»).
     engine: Literal["duckdb", "spark"] = "duckdb"
-    memory_limit: str = Field(default="6GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     temp_directory: str = "tmp/duckdb"
     spark: SparkWarehouse = SparkWarehouse()
+
+
+SIZE_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+_UNIT_POWER = {"K": 1, "M": 2, "G": 3, "T": 4}
+# The smallest DuckDB limit the dbt build is let to run with: below it the budget is a typo, and
+# dbt would fail deep in a model with DuckDB's out-of-memory error instead of at load.
+MIN_DUCKDB_BYTES = 256 << 20
+
+
+def size_bytes(text: str) -> int:
+    """A size such as `6GB` or `512MiB` in bytes. Binary units either way (1GB = 1024MB = 2**30
+    bytes), as the benchmark reports memory, so a budget reads the same as a measured peak."""
+    number, unit = re.fullmatch(r"([0-9.]+)\s*([KMGT])i?B", text.strip()).groups()  # type: ignore[union-attr]
+    return int(float(number) * 1024 ** _UNIT_POWER[unit])
+
+
+def duckdb_size(size: int) -> str:
+    """Bytes as a DuckDB `memory_limit` value (MiB: DuckDB reads `GB` as 10**9 bytes)."""
+    return f"{max(1, size >> 20)}MiB"
+
+
+def duckdb_memory(size: int) -> dict[str, Any]:
+    """`duckdb.connect(config=…)` of a connection bounded to `size` bytes (beyond it DuckDB spills
+    or fails; unbounded, it takes 80 % of the machine's RAM)."""
+    return {"memory_limit": duckdb_size(size)}
+
+
+class Memory(Strict):
+    """The memory budget of `edumon run`'s whole process tree (issue 13) and how it is shared.
+
+    dbt runs as a child of the edumon process: its DuckDB gets what the budget leaves beside the
+    edumon process's own allowance and dbt's Python (`dbt_duckdb_bytes`). The ingest runs inside
+    the edumon process: its files' working memory is the budget beside that allowance
+    (`ingest_bytes`), a file costing its size × `ingest_bytes_per_byte` (pipelines/ingest/admission.py)."""
+
+    budget: str = Field(pattern=SIZE_PATTERN)  # the peak RSS of the process tree
+    edumon_process: str = Field(pattern=SIZE_PATTERN)  # the parent: Python, Dagster, GE, imports
+    dbt_process: str = Field(pattern=SIZE_PATTERN)  # dbt's Python beside its DuckDB
+    # peak RSS per byte of a delivered file while it is parsed, normalised and staged (measured)
+    ingest_bytes_per_byte: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _budget_fits(self) -> Memory:
+        if self.dbt_duckdb_bytes < MIN_DUCKDB_BYTES:
+            raise ValueError(
+                f"budget {self.budget} leaves {self.dbt_duckdb_bytes >> 20} MiB for dbt's DuckDB beside "
+                f"edumon_process {self.edumon_process} and dbt_process {self.dbt_process}; "
+                f"at least {MIN_DUCKDB_BYTES >> 20} MiB are needed"
+            )
+        return self
+
+    @property
+    def ingest_bytes(self) -> int:
+        """What the ingest's files (and the gate's DuckDB) may hold at once."""
+        return size_bytes(self.budget) - size_bytes(self.edumon_process)
+
+    @property
+    def dbt_duckdb_bytes(self) -> int:
+        """DuckDB's memory_limit in the dbt build: the budget less both processes' own memory."""
+        return self.ingest_bytes - size_bytes(self.dbt_process)
 
 
 class Locking(Strict):
@@ -364,6 +424,7 @@ class Config(Strict):
     project: Project
     paths: Paths
     warehouse: Warehouse = Warehouse()
+    memory: Memory
     locking: Locking = Locking()
     dagster: DagsterSettings = DagsterSettings()
     retention: Retention = Retention()

@@ -3,17 +3,23 @@ format readers and the mapping of Dagster steps to the table's stages."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import xlsxwriter
 
 from benchmarks.national import (
+    MB,
     STAGES,
     TARGETS,
+    MemorySample,
     RunFigures,
+    TreeMemory,
     _union_length,
     count_rows,
     cpu_during,
+    peak_during,
     ratios,
     split_by_week,
     stage_of_step,
@@ -127,3 +133,31 @@ def test_ratios_name_every_target() -> None:
     assert figures["fixed Dagster + dbt overhead share"] == 0.05
     assert figures["last week / first week run"] == 40.0 / 60.0
     assert figures["peak resident memory GB"] == 2.0
+
+
+def test_stage_peak_is_the_highest_tree_sample_inside_its_steps() -> None:
+    """A stage's peak RSS is the largest tree sample taken during its steps, with the edumon
+    process's part of that same sample. On failure: peak_during picks samples outside the spans."""
+    samples = [MemorySample(t, tree, root) for t, tree, root in ((0, 5, 5), (1, 9, 2), (2, 7, 7), (3, 8, 8))]
+    assert peak_during(samples, [(0.5, 2.5)]) == samples[1]
+    assert peak_during(samples, [(1.5, 2.5), (2.9, 3.1)]) == samples[3]
+    assert peak_during(samples, [(3.5, 4.0)]) is None
+    line = BenchMeasure("  dbt build + tests")
+    line.set_peak(samples[1])
+    assert (line.peak_rss_mb, line.peak_edumon_mb) == (9 / MB, 2 / MB)
+
+
+def test_tree_memory_counts_a_grandchild_and_not_in_the_roots_part() -> None:
+    """The sampler sums the whole tree: a grandchild (as dbt is edumon's child) holding 200 MB
+    shows in the tree's peak, not in the root process's own RSS. Matters: issue 13's target is the
+    tree's peak. On failure: _tree misses descendants or _rss_bytes reads the wrong field."""
+    allocate = "import time; block = b'x' * (200 * 2**20); time.sleep(2)"  # written: resident
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {allocate!r}], check=True)"
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    with TreeMemory(process.pid, interval_s=0.05) as memory:
+        assert process.wait(timeout=60) == 0
+    peak = memory.peak
+    assert peak is not None
+    assert peak.tree_bytes >= 200 * MB
+    assert peak.tree_bytes - peak.root_bytes >= 200 * MB, "the grandchild's memory counted as the root's"
+    assert memory.peak_bytes == peak.tree_bytes

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from pipelines.checks import suites
 from pipelines.checks.findings import MAX_ROWS_REPORTED, Finding
 from pipelines.checks.suites import load_suite
-from pipelines.config import load_config
+from pipelines.config import duckdb_memory, load_config
 
 # Great Expectations (and ge_duckdb, which imports it) is imported inside the functions that
 # validate: its import costs seconds, and the Definitions (UI, sensor ticks) import this module.
@@ -290,7 +290,8 @@ def _validate(
 
     from pipelines.checks.ge_duckdb import validate_connection
 
-    connection = duckdb.connect()
+    # the gate runs once the ingest's workers are done: it may use the ingest's whole share
+    connection = duckdb.connect(config=duckdb_memory(load_config().memory.ingest_bytes))
     try:
         create_relation(connection, dataset, files)
         return validate_connection(

@@ -3,7 +3,8 @@
 `load_files` takes the files of one dataset in a run (a week's regions, or one region-week):
 1. each file, on `ingest.workers` threads (pyarrow and DuckDB release the GIL), is checked before
    it is read (refusal), hashed (unchanged, duplicate), parsed, normalised and staged as Parquet;
-   a thread holds one file's tables and drops them once staged;
+   a thread holds one file's tables and drops them once staged; a file starts only when its
+   expected memory fits the ingest's share of the budget beside the others' (admission.py);
 2. the gate validates each week's staged files at once (pipelines/checks/gate.py: one GE
    validation per dataset-week, a failing file found and validated alone);
 3. then, file by file in delivery order, a passing file's staged partition is published and a
@@ -35,6 +36,7 @@ from pipelines.faults import QUARANTINE, fault_point
 from pipelines.home import Home
 from pipelines.ingest import lake as lake_io
 from pipelines.ingest import load_log
+from pipelines.ingest.admission import MemoryAdmission, file_cost
 from pipelines.ingest.files import LandingFile, landing_file_for, refusal, sha256_of, stat_signature
 from pipelines.ingest.normalise import LoadMeta, lake_table, normalise
 from pipelines.ingest.parse import read_delivered
@@ -118,16 +120,38 @@ def load_files(deliveries: Sequence[LandingFile], home: Home) -> list[LoadOutcom
     for index, delivered in enumerate(deliveries):
         weeks.setdefault(delivered.week, []).append(index)
     key = snils_key(home.root)
+    admission = MemoryAdmission(load_config().memory.ingest_bytes)
     for indices in weeks.values():
         entries = load_log.read_entries(home.lake)  # read once here: its cache is not for threads
         week = [deliveries[i] for i in indices]
         workers = min(load_config().ingest.workers, len(week))
+        prepare = partial(_prepare_admitted, admission=admission, home=home, entries=entries, key=key)
         with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
-            prepared = list(pool.map(partial(_prepare, home=home, entries=entries, key=key), week))
+            prepared = list(pool.map(prepare, week))
         _gate(prepared, home)
         for index, item in zip(indices, prepared, strict=True):
             outcomes[index] = _finish(item, home)
     return [outcomes[i] for i in range(len(deliveries))]
+
+
+def _prepare_admitted(
+    delivered: LandingFile,
+    admission: MemoryAdmission,
+    home: Home,
+    entries: list[load_log.LoadEntry],
+    key: bytes,
+) -> _Prepared:
+    """`_prepare` once the file's memory fits the ingest's share (pipelines/ingest/admission.py)."""
+    # a file refused unread costs nothing (and its cost must not be read from it either)
+    refused = refusal(delivered.path, home.landing) is not None
+    cost = 0 if refused else file_cost(delivered.path, load_config().memory)
+    with admission.admitted(cost):
+        try:
+            return _prepare(delivered, home, entries, key)
+        finally:
+            # The file's tables are gone: give Arrow's freed pages back to the OS (its allocator
+            # keeps them otherwise, and the process's RSS would stay at the largest file's peak).
+            pa.default_memory_pool().release_unused()
 
 
 def _prepare(delivered: LandingFile, home: Home, entries: list[load_log.LoadEntry], key: bytes) -> _Prepared:

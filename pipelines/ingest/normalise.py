@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.checks.findings import Finding, ParseFailed
-from pipelines.config import FieldSpec, FileFormat, load_config
+from pipelines.config import FieldSpec, FileFormat, duckdb_memory, load_config
 from pipelines.contracts import LAKE_TYPES, VALID_PREFIX, lake_columns
 from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
 from pipelines.weeks import MOSCOW
@@ -218,7 +218,10 @@ def hmac_sha256_hex(key: bytes, messages: pa.Array) -> pa.Array:
     key = key.ljust(block, b"\0")
     inner_pad = bytes(b ^ 0x36 for b in key).hex()
     outer_pad = bytes(b ^ 0x5C for b in key).hex()
-    connection = duckdb.connect()
+    config = load_config()
+    # one worker's part of the ingest's memory (a worker holds one file: admission.py)
+    bound = duckdb_memory(config.memory.ingest_bytes // config.ingest.workers)
+    connection = duckdb.connect(config=bound)
     try:
         connection.register("messages", pa.table({"message": messages}))
         result = connection.execute(

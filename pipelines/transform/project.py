@@ -16,7 +16,15 @@ from typing import Any
 
 from filelock import FileLock
 
-from pipelines.config import PROJECT_ROOT, Config, home_dir, load_config, region_codes, warehouse_engine
+from pipelines.config import (
+    PROJECT_ROOT,
+    Config,
+    duckdb_size,
+    home_dir,
+    load_config,
+    region_codes,
+    warehouse_engine,
+)
 from pipelines.home import lake_root
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -92,7 +100,8 @@ def home_environment(home: str | Path | None = None) -> dict[str, str]:
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "EDUMON_WAREHOUSE": str(base / config.paths.warehouse),
         "EDUMON_LAKE": str(lake_root(base, config.paths.lake)),  # a URL lake: the URL
-        "EDUMON_DUCKDB_MEMORY_LIMIT": config.warehouse.memory_limit,
+        # what the memory budget leaves beside the edumon and dbt processes (orchestration.yaml memory)
+        "EDUMON_DUCKDB_MEMORY_LIMIT": duckdb_size(config.memory.dbt_duckdb_bytes),
         "EDUMON_DUCKDB_TEMP_DIRECTORY": str(temp_directory),
         **engine_environment(base, config),
     }
