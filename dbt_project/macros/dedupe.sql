@@ -3,22 +3,45 @@
     load wins (load log checked_at), then `order_first` (e.g. the latest enrolment), then the last
     row of the file. Reads only the run's lake partitions (lake_partitions_in_run, widened by
     `partitions`, its keyword arguments) unless `all_weeks` (a history bootstrap); the week filter sits before the window, whose partitions
-    are weeks, so it changes nothing but the files read. -#}
+    are weeks, so it changes nothing but the files read.
+
+    Only the keys that repeat are ranked: a hash aggregate finds them (`having count(*) > 1`), the
+    rows of every other key are kept as they are (an anti join), and the window sorts the repeated
+    rows alone — almost every key arrives once, and sorting all of a national week's 17 M student
+    rows cost more than the aggregate (docs/performance.md). The rows kept are the same as one
+    window over all rows would keep: a key's rows all go one way, by the same order. Keys compare
+    null-safe, as the window's partitions do. The lake is read once per branch (not a CTE: DuckDB
+    would materialise every column of a CTE read twice; each read prunes its columns); the small set
+    of repeated keys is the CTE both branches read. -#}
 {% macro dedupe_latest(relation, key_columns, order_first=none, all_weeks=false, partitions={}) -%}
+    {%- set keys = ['week'] + key_columns -%}
+    {%- set lake_rows -%}
+        select * from {{ relation }}
+        {% if not all_weeks %}where {{ lake_partitions_in_run(**partitions) }}{% endif %}
+    {%- endset -%}
+    {%- set repeated_keys -%}
+        select {{ keys | join(', ') }}
+        from ({{ lake_rows }}) as keyed_
+        group by {{ keys | join(', ') }}
+        having count(*) > 1
+    {%- endset -%}
+    with repeated_ as (
+        {{ repeated_keys }}
+    )
+
     select deduped.* from (
         select
             rows_.*,
             row_number() over (
-                partition by rows_.week{% for key in key_columns %}, rows_.{{ key }}{% endfor %}
+                partition by {% for key in keys %}rows_.{{ key }}{{ ", " if not loop.last }}{% endfor %}
                 order by
                     {% if order_first %}{{ order_first }},{% endif %}
                     loads.loaded_at desc,
                     rows_.source_row desc
             ) as row_rank_
-        from (
-            select * from {{ relation }}
-            {% if not all_weeks %}where {{ lake_partitions_in_run(**partitions) }}{% endif %}
-        ) as rows_
+        from ({{ lake_rows }}) as rows_
+        inner join repeated_
+            on {% for key in keys %}rows_.{{ key }} is not distinct from repeated_.{{ key }}{{ " and " if not loop.last }}{% endfor %}
         left join (
             select load_id, max(checked_at) as loaded_at
             from {{ ref('stg_lake__loads') }}
@@ -27,4 +50,13 @@
             on rows_.load_id = loads.load_id
     ) as deduped
     where deduped.row_rank_ = 1
+    union all
+    select
+        rows_.*,
+        1 as row_rank_
+    from ({{ lake_rows }}) as rows_
+    where not exists (
+        select 1 from repeated_
+        where {% for key in keys %}rows_.{{ key }} is not distinct from repeated_.{{ key }}{{ " and " if not loop.last }}{% endfor %}
+    )
 {%- endmacro %}

@@ -29,13 +29,6 @@ students as (
     left join first_seen on students.student_id = first_seen.student_id
     left join region_first on students.region_code = region_first.region_code
     where {{ week_in_run('students.week') }}
-),
-
-snils_schools as (
-    select week, snils_hash, count(distinct org_inn) as schools
-    from students
-    where snils_hash is not null
-    group by week, snils_hash
 )
 
 select
@@ -67,8 +60,8 @@ select
     coalesce(students.enrolled_on < weeks.fitness_due_since, true) as fitness_due,
     coalesce(students.enrolled_on < weeks.fitness_due_since, true) and coalesce(students.has_physical, false)
         as fitness_timely,
-    coalesce(snils_schools.schools, 1) > 1 as is_in_two_schools
+    -- C5: the student's СНИЛС hash is listed at another school of the week too (stg_gis__students
+    -- counts the schools per hash over the week's rows).
+    coalesce(students.snils_hash_schools, 1) > 1 as is_in_two_schools
 from students
 inner join weeks on students.week = weeks.week
-left join snils_schools
-    on students.week = snils_schools.week and students.snils_hash = snils_schools.snils_hash

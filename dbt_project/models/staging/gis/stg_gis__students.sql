@@ -1,17 +1,27 @@
 -- Students of the regional ГИС at the end of the week, one row per week and student_id. A student
 -- listed twice in a week (moved school) keeps the row with the latest enrolment: the end-of-week school.
 -- present_<field>: the profile field is filled and valid (personal data only as the ingest's flag).
+-- The СНИЛС hash itself is not kept: its one use (C5, one person in two schools) needs only how many
+-- schools of the week list it, counted here over the deduped rows (64 incompressible characters a
+-- row made the hash the costliest column of this table to write, docs/performance.md).
 with deduped as (
     {{ dedupe_latest(source('gis', 'gis_students'), ['student_id'], 'rows_.enrolled_on desc nulls last') }}
+),
+
+snils_schools as (
+    select week, snils_hash, count(distinct org_inn) as schools
+    from deduped
+    where snils_hash is not null
+    group by week, snils_hash
 )
 
 select
-    week,
-    region as region_code,
-    student_id,
-    org_inn,
-    class_label,
-    snils_hash,
+    deduped.week,
+    deduped.region as region_code,
+    deduped.student_id,
+    deduped.org_inn,
+    deduped.class_label,
+    snils_schools.schools as snils_hash_schools,
     native_language,
     sex,
     citizenship,
@@ -47,3 +57,5 @@ select
     load_id,
     source_file
 from deduped
+left join snils_schools
+    on deduped.week = snils_schools.week and deduped.snils_hash = snils_schools.snils_hash
