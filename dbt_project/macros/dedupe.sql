@@ -2,31 +2,28 @@
     same key may arrive from two partitions of a week (two regions, a corrected file). The latest
     load wins (load log checked_at), then `order_first` (e.g. the latest enrolment), then the last
     row of the file. Reads only the run's lake partitions (lake_partitions_in_run, widened by
-    `partitions`, its keyword arguments) unless `all_weeks` (a history bootstrap); the week filter sits before the window, whose partitions
-    are weeks, so it changes nothing but the files read.
+    `partitions`, its keyword arguments) unless `all_weeks` (a history bootstrap); the week filter
+    sits before the window, whose partitions are weeks, so it changes nothing but the files read.
 
     Only the keys that repeat are ranked: a hash aggregate finds them (`having count(*) > 1`), the
     rows of every other key are kept as they are (an anti join), and the window sorts the repeated
     rows alone — almost every key arrives once, and sorting all of a national week's 17 M student
     rows cost more than the aggregate (docs/performance.md). The rows kept are the same as one
     window over all rows would keep: a key's rows all go one way, by the same order. Keys compare
-    null-safe, as the window's partitions do. The lake is read once per branch (not a CTE: DuckDB
-    would materialise every column of a CTE read twice; each read prunes its columns); the small set
-    of repeated keys is the CTE both branches read. -#}
+    null-safe, as the window's partitions do. Each of the three parts reads the lake itself, with
+    only the columns it needs (a CTE read twice would be materialised by DuckDB, every column); the
+    small set of repeated keys is the one CTE, read by both branches. -#}
 {% macro dedupe_latest(relation, key_columns, order_first=none, all_weeks=false, partitions={}) -%}
     {%- set keys = ['week'] + key_columns -%}
     {%- set lake_rows -%}
         select * from {{ relation }}
         {% if not all_weeks %}where {{ lake_partitions_in_run(**partitions) }}{% endif %}
     {%- endset -%}
-    {%- set repeated_keys -%}
+    with repeated_ as (
         select {{ keys | join(', ') }}
         from ({{ lake_rows }}) as keyed_
         group by {{ keys | join(', ') }}
         having count(*) > 1
-    {%- endset -%}
-    with repeated_ as (
-        {{ repeated_keys }}
     )
 
     select deduped.* from (
