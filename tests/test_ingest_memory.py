@@ -59,10 +59,10 @@ def test_dbt_duckdb_limit_is_the_budget_less_both_processes() -> None:
 
 
 def test_the_shipped_budget_is_issue_13s() -> None:
-    """6 GB for the tree, 4.5 GB (4,608 MiB) of it for dbt's DuckDB. Resolve: orchestration.yaml memory."""
+    """6 GB for the tree, 4 GB (4,096 MiB) of it for dbt's DuckDB. Resolve: orchestration.yaml memory."""
     memory = load_config().memory
     assert size_bytes(memory.budget) == 6 * 2**30
-    assert duckdb_size(memory.dbt_duckdb_bytes) == "4608MiB"
+    assert duckdb_size(memory.dbt_duckdb_bytes) == "4096MiB"
 
 
 @pytest.mark.parametrize(
