@@ -62,12 +62,13 @@ STAGE_OF_NAME = (("dbt", "dbt build + tests"), ("serving", "publish"), ("publish
                  ("rating", "rating"), ("superset", "dashboard refresh"), ("dashboard", "dashboard refresh"),
                  ("ingest", "ingest + gate"), ("inventory", "ingest + gate"))  # fmt: skip
 BACKFILL_REGION = "RU-MOW"
-# Issue 7's targets: (name, limit, True when the measured value must be at most the limit).
+# The targets (each a limit the measured value must not exceed): issue 13's, and issue 7's where
+# issue 13 sets none (the overhead share).
 TARGETS = {
-    "weekly run / floor": 3.0,
-    "validation (GE gates) / floor": 0.5,
+    "weekly run / floor": 4.0,  # issue 7: 3
+    "validation (GE gates) / floor": 1.0,  # issue 7: 0.5
     "fixed Dagster + dbt overhead share": 0.10,
-    "peak resident memory GB": 6.0,  # issue 13 lowered it from issue 7's 8
+    "peak resident memory GB": 6.0,  # issue 7: 8
     "RU-MOW region-week backfill s": 20.0,
     "last week / first week run": 1.1,
 }
@@ -639,7 +640,7 @@ def benchmark(
 def ratios(
     runs: list[tuple[Measure, RunFigures]], peak_rss_mb: float, backfill_label: str, backfill: RunFigures
 ) -> dict[str, float]:
-    """The figures issue 7 sets targets for (TARGETS), from the last week's run unless noted."""
+    """The figures issues 7 and 13 set targets for (TARGETS), from the last week's run unless noted."""
     floor, last = runs[-1]
     result = {f"week {i} run / floor": f.wall_s / m.wall_s for i, (m, f) in enumerate(runs, 1) if m.wall_s}
     if floor.wall_s:
