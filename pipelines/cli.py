@@ -27,8 +27,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipelines.retention",
     "pipelines.transform.commands",
 )
-# The cyclic GC's thresholds in an `edumon` process (console_main; Python's default is 700, 10, 10).
-GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,19 +57,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> None:
-    """`edumon` as a process (the console script, `python -m pipelines.cli`), with Python's cyclic
-    garbage collector set for a short-lived process. The modules the commands import (dagster,
-    dagster-dbt, dbt-core: ≈ 290 k tracked objects that live as long as the process) are frozen out of every
-    collection once imported, and nothing is collected at exit: interpreter shutdown would
-    otherwise walk every object the run left (≈ 1.5 s of a demo run; docs/performance.md). The
-    commands close their files and databases themselves, and the atexit handlers (the event log's
-    checkpoint, logging's flush) still run. Young objects are collected every GC_THRESHOLDS[0]
-    allocations rather than Python's 700: a run allocates millions that die young (Arrow and GE
-    results, Dagster events), and each collection walks what survives. Tests call `main` in their
-    own process, unaffected."""
+    """`edumon` as a process (the console script, `python -m pipelines.cli`).
+
+    Python's cyclic garbage collector, set for a short-lived process: the modules the commands
+    import (dagster, dagster-dbt, dbt-core: ≈ 290 k tracked objects that live as long as the
+    process) are frozen out of every collection once imported, and nothing is collected at exit,
+    where interpreter shutdown would otherwise walk every object the run left (≈ 1.5 s of a demo
+    run; docs/performance.md). The commands close their files and databases themselves and the
+    atexit handlers (the event log's checkpoint, logging's flush) still run. The thresholds stay
+    Python's: garbage the run makes is collected as often as before, so no Arrow buffer caught in
+    a reference cycle outlives its file longer than it did (the ingest's memory budget counts on
+    that). Tests call `main` in their own process, unaffected.
+    """
     build_parser()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
     code = main()
     gc.freeze()
     sys.exit(code)
