@@ -8,15 +8,21 @@ with weeks as (
 first_seen as (
     -- First appearance of each student and of each region's student list, over the whole lake
     -- (int_students_first_seen keeps it): a student new in the week was entered since the previous
-    -- snapshot; in the region's first delivered week everyone is new.
+    -- snapshot; in the region's first delivered week everyone is new. A region run looks up its own
+    -- students only (their rows of every region still count): aggregating the whole country's
+    -- history for one region was the costliest node of a region backfill (docs/performance.md).
     select student_id, min(first_seen_week) as first_seen_week
     from {{ ref('int_students_first_seen') }}
+    {% if is_region_run() -%}
+        where student_id in (select student_id from {{ ref('stg_gis__students') }})
+    {%- endif %}
     group by student_id
 ),
 
 region_first as (
     select region_code, min(first_seen_week) as region_first_week
     from {{ ref('int_students_first_seen') }}
+    where {{ region_in_run() }}
     group by region_code
 ),
 
