@@ -248,13 +248,12 @@ def test_load_files_admits_each_file_and_returns_arrow_memory(
 ) -> None:
     """Through the production path (load.load_files): with a share smaller than every file's cost
     each file runs alone, all load in delivery order, Arrow's pool is released after each file,
-    and the gate's and the HMAC's DuckDB connections carry a memory limit. Resolve:
-    load._prepare_admitted, checks/gate._validate, normalise.hmac_sha256_hex."""
+    and the gate's DuckDB connections carry a memory limit. Resolve: load._prepare_admitted,
+    checks/gate._validate."""
     import pyarrow as pa
 
     from pipelines.home import Home
     from pipelines.ingest import load
-    from pipelines.ingest.normalise import hmac_sha256_hex
     from tests.test_gate_week import _inn, _registry, _write_requests
 
     home = Home(tmp_path / "home")
@@ -311,6 +310,3 @@ def test_load_files_admits_each_file_and_returns_arrow_memory(
     assert admission.peak == max(costs), "two files held at once"
     assert len(releases) == len(files)
     assert limits and None not in limits, f"a gate's DuckDB connection without a memory limit: {limits}"
-    limits.clear()
-    hmac_sha256_hex(b"key", pa.array(["11223344595"]))
-    assert limits == [duckdb_size(config.memory.ingest_bytes // config.ingest.workers)]

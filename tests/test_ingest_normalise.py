@@ -79,7 +79,7 @@ def test_org_inn_validity_matches_the_scalar_rule() -> None:
 
 
 def test_hmac_matches_python_hmac() -> None:
-    """DuckDB's HMAC-SHA256 equals Python's hmac for short, 64-byte and long keys; null stays null.
+    """The ingest's HMAC-SHA256 equals Python's hmac for short, 64-byte and long keys; null stays null.
     Matters: the СНИЛС hash joins a person across sources and weeks; a different digest splits
     every person in two. Resolve: see the RFC 2104 padding in normalise.hmac_sha256_hex."""
     messages = ["11223344595", None, "00000000000", "я"]

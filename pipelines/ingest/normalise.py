@@ -4,22 +4,22 @@ Output: the lake columns (`pipelines.contracts.lake_columns`) plus `_valid_<fiel
 columns (checksum results of ИНН fields) that the gate reads and the lake does not keep.
 PII: `pii: flag` → `has_<field>`; `pii: hash` (СНИЛС) → `has_<field>` (present AND
 checksum-valid) and `<field>_hash` = HMAC-SHA256(key, normalised digits), null when invalid.
-Vectorised with pyarrow.compute (the checksums of `pipelines.ingest.identifiers`) and DuckDB (the
-HMAC's SHA-256).
+Vectorised with pyarrow.compute and numpy (the checksums of `pipelines.ingest.identifiers`); the
+HMAC's SHA-256 by hashlib from precomputed key states.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.checks.findings import Finding, ParseFailed
-from pipelines.config import FieldSpec, FileFormat, duckdb_memory, load_config
+from pipelines.config import FieldSpec, FileFormat, load_config
 from pipelines.contracts import LAKE_TYPES, VALID_PREFIX, lake_columns
 from pipelines.ingest.identifiers import org_inn_validity, person_inn_validity, snils_digits
 from pipelines.weeks import MOSCOW
@@ -125,14 +125,14 @@ def _typed(name: str, spec: FieldSpec, cells: pa.Array, fmt: FileFormat) -> tupl
     if kind == "enum" and name in fmt.values:
         return _mapped(cells, fmt.values[name]), None  # unmapped values fail the gate's enum rule
     if kind == "bool":
-        typed = _boolean(cells, fmt)
+        typed = _per_distinct(cells, lambda values: _boolean(values, fmt))
         rule, message = "field.type", f"not one of {fmt.booleans[True] + fmt.booleans[False]}"
     elif kind == "int":
         numeric = pc.if_else(pc.match_substring_regex(cells, _INTEGER), cells, pa.scalar(None, pa.string()))
         typed = pc.cast(numeric, pa.int64())
         rule, message = "field.type", "not a whole number"
     elif kind == "date":
-        typed = _date(cells, fmt.date_format)
+        typed = _per_distinct(cells, lambda values: _date(values, fmt.date_format))
         rule, message = "field.type", f"not a valid date in format {fmt.date_format}"
     elif kind == "timestamp":
         typed = _timestamp(cells)
@@ -142,6 +142,14 @@ def _typed(name: str, spec: FieldSpec, cells: pa.Array, fmt: FileFormat) -> tupl
     bad = _bad_rows(cells, typed)
     finding = Finding(rule, message, column=name, rows=bad, count=len(bad)) if bad else None
     return typed, finding
+
+
+def _per_distinct(cells: pa.Array, compute: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """`compute` over the column's distinct values, spread back to its rows. For the columns that
+    repeat: a region's 1.6 M users carry a few thousand dates and its schools' ИНН (the strict
+    date's strptime + strftime per row was ≈ 8 CPU s of RU-MOW's week)."""
+    encoded = cells.dictionary_encode()
+    return pc.take(compute(encoded.dictionary), encoded.indices)
 
 
 def _mapped(cells: pa.Array, mapping: dict[str, str]) -> pa.Array:
@@ -189,7 +197,7 @@ def _zoned_to_moscow(text: str | None) -> object:
 
 def _inn_validity(cells: pa.Array) -> pa.Array:
     """Checksum of each delivered organisation ИНН (null where none was delivered)."""
-    return pc.if_else(pc.is_valid(cells), org_inn_validity(cells), pa.scalar(None, pa.bool_()))
+    return _per_distinct(cells, org_inn_validity)  # a null cell stays null: its dictionary index is null
 
 
 def _personal(name: str, spec: FieldSpec, cells: pa.Array, snils_key: bytes) -> dict[str, pa.Array]:
@@ -210,26 +218,31 @@ def _snils(name: str, cells: pa.Array, key: bytes) -> dict[str, pa.Array]:
 
 
 def hmac_sha256_hex(key: bytes, messages: pa.Array) -> pa.Array:
-    """HMAC-SHA256 (RFC 2104) of each string, hex, computed by DuckDB's vectorised sha256; null stays
-    null. Equal to `hmac.new(key, message.encode(), hashlib.sha256).hexdigest()`."""
+    """HMAC-SHA256 (RFC 2104) of each string, hex; null stays null. Equal to
+    `hmac.new(key, message.encode(), hashlib.sha256).hexdigest()`.
+
+    The two padded key blocks are hashed once and their SHA-256 states copied per value: half the
+    CPU of the same HMAC as DuckDB SQL (1.6 against 3.3 s on a region's 1.3 M students), whose
+    result streaming kept a second core spinning. Slices bound the Python objects alive at once."""
     block = 64
     if len(key) > block:
         key = hashlib.sha256(key).digest()
     key = key.ljust(block, b"\0")
-    inner_pad = bytes(b ^ 0x36 for b in key).hex()
-    outer_pad = bytes(b ^ 0x5C for b in key).hex()
-    config = load_config()
-    # one worker's part of the ingest's memory (a worker holds one file: admission.py)
-    bound = duckdb_memory(config.memory.ingest_bytes // config.ingest.workers)
-    connection = duckdb.connect(config=bound)
-    try:
-        connection.register("messages", pa.table({"message": messages}))
-        result = connection.execute(
-            "select case when message is null then null else"
-            " sha256(unhex($2) || unhex(sha256(unhex($1) || encode(message)))) end as digest"
-            " from messages",
-            [inner_pad, outer_pad],
-        ).to_arrow_table()
-    finally:
-        connection.close()
-    return result.column("digest").combine_chunks().cast(pa.string())
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(message: str | None) -> str | None:
+        if message is None:
+            return None
+        keyed = inner.copy()
+        keyed.update(message.encode())
+        result = outer.copy()
+        result.update(keyed.digest())
+        return result.hexdigest()
+
+    slice_rows = 200_000
+    parts = [
+        pa.array([digest(m) for m in messages.slice(start, slice_rows).to_pylist()], pa.string())
+        for start in range(0, len(messages), slice_rows)
+    ]
+    return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
