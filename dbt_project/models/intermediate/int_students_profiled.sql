@@ -8,13 +8,19 @@ with weeks as (
 first_seen as (
     -- First appearance of each student and of each region's student list, over the whole lake
     -- (int_students_first_seen keeps it): a student new in the week was entered since the previous
-    -- snapshot; in the region's first delivered week everyone is new. A region run looks up its own
-    -- students only (their rows of every region still count): aggregating the whole country's
-    -- history for one region was the costliest node of a region backfill (docs/performance.md).
+    -- snapshot; in the region's first delivered week everyone is new. Only a student first seen in
+    -- one of the run's weeks can be new in it (int_students_first_seen already holds the run's
+    -- weeks), so only those are looked up, their rows of every region still counting; a region run
+    -- looks up its own students only. Aggregating every student's history was the costliest join of
+    -- this model on the country and of a region backfill (docs/performance.md).
     select student_id, min(first_seen_week) as first_seen_week
     from {{ ref('int_students_first_seen') }}
-    {% if is_region_run() -%}
-        where student_id in (select student_id from {{ ref('stg_gis__students') }})
+    where student_id in (
+        select student_id from {{ ref('int_students_first_seen') }}
+        where {{ week_in_run('first_seen_week') }}
+    )
+    {%- if is_region_run() %}
+        and student_id in (select student_id from {{ ref('stg_gis__students') }})
     {%- endif %}
     group by student_id
 ),
@@ -29,7 +35,8 @@ region_first as (
 students as (
     select
         students.*,
-        first_seen.first_seen_week,
+        -- not looked up: first seen before the run's weeks, so not new in any of them
+        coalesce(first_seen.first_seen_week = students.week, false) as is_first_week,
         region_first.region_first_week
     from {{ ref('stg_gis__students') }} as students
     left join first_seen on students.student_id = first_seen.student_id
@@ -57,8 +64,8 @@ select
     {% endfor %}
     -- C4 enrolment: due for a student new in the week (not in the region's first delivered week,
     -- where everyone is new); timely when enrolled at most timeliness_entry_days before the Sunday.
-    students.first_seen_week = students.week and students.region_first_week < students.week as enrolment_due,
-    students.first_seen_week = students.week
+    students.is_first_week and students.region_first_week < students.week as enrolment_due,
+    students.is_first_week
     and students.region_first_week < students.week
     and students.enrolled_on >= {{ add_days('weeks.week_end', -1 * var('edumon:timeliness_entry_days')) }}
         as enrolment_timely,
