@@ -195,15 +195,65 @@ def _devtools_url(process: subprocess.Popen[str], timeout_seconds: float) -> str
     raise BrowserError("chromium did not start:\n" + "".join(seen[-20:]))
 
 
-def log_in(page: Page, base_url: str, username: str, password: str, timeout_seconds: float = 60) -> None:
-    """Fill Superset's login form the way a person does, then wait to leave the login page."""
-    page.navigate(f"{base_url}/login/")
-    page.wait_for(
-        "!!document.querySelector('#username, input[name=username]')", timeout_seconds, "the login form"
-    )
+# What the login page says when it refuses (Flask-AppBuilder's flash messages, antd alerts).
+LOGIN_MESSAGE_SCRIPT = """
+Array.from(document.querySelectorAll('.ant-alert, .alert, .ant-message, .ant-form-item-explain-error'))
+  .map(e => (e.innerText || '').trim()).filter(Boolean).join(' | ')
+"""
+LOGIN_FORM_READY = (
+    "document.readyState === 'complete' && !!document.querySelector('#username, input[name=username]')"
+)
+LEFT_LOGIN_PAGE = "!location.pathname.startsWith('/login')"
+
+
+def log_in(
+    page: Page,
+    base_url: str,
+    username: str,
+    password: str,
+    timeout_seconds: float = 180,
+    resubmit_after_seconds: float = 20,
+) -> None:
+    """Fill Superset's login form the way a person does, then wait to leave the login page.
+
+    On a loaded machine the first submit can be lost (a click before the page's script took the
+    form, a request the server dropped); a person clicks again, and so does this, every
+    `resubmit_after_seconds` while the form is still there. On failure the message names the page's
+    address and what it says (a refused password shows there).
+    """
     fill = LOGIN_SCRIPT.replace("USERNAME", json.dumps(username)).replace("PASSWORD", json.dumps(password))
-    page.evaluate(fill)
-    page.wait_for("!location.pathname.startsWith('/login')", timeout_seconds, "the login to finish")
+    deadline = time.monotonic() + timeout_seconds
+    page.navigate(f"{base_url}/login/")
+    attempts = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            page.wait_for(LOGIN_FORM_READY, remaining, "the login form")
+            page.evaluate(fill)
+            attempts += 1
+            page.wait_for(
+                LEFT_LOGIN_PAGE, min(resubmit_after_seconds, max(deadline - time.monotonic(), 1)), ""
+            )
+            return
+        except BrowserError:
+            if _evaluate_quietly(page, LEFT_LOGIN_PAGE):
+                return
+    where = _evaluate_quietly(page, "location.href")
+    message = _evaluate_quietly(page, LOGIN_MESSAGE_SCRIPT)
+    raise BrowserError(
+        f"timed out after {timeout_seconds} s waiting for the login to finish "
+        f"({attempts} submits; the page is at {where}; it says: {message or 'nothing'})"
+    )
+
+
+def _evaluate_quietly(page: Page, expression: str) -> Any:
+    """Evaluate, or None while the page is between documents."""
+    try:
+        return page.evaluate(expression)
+    except BrowserError:
+        return None
 
 
 @dataclass(frozen=True)
