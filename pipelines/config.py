@@ -78,6 +78,10 @@ class Warehouse(Strict):
     # The engine of the dbt build; EDUMON_ENGINE overrides it (SPEC.md «Engine»).
     engine: Literal["duckdb", "spark"] = "duckdb"
     temp_directory: str = "tmp/duckdb"
+    # dbt.log's level in the home (logs/dbt). dbt's default, debug, writes every statement and
+    # connection event: 10 MB and 2–4 s of a region-week's dbt step; `info` keeps each node's start,
+    # result and error. DBT_LOG_LEVEL_FILE in the environment overrides it for one command.
+    dbt_file_log_level: Literal["debug", "info", "warn", "error", "none"] = "info"
     spark: SparkWarehouse = SparkWarehouse()
 
 

@@ -53,6 +53,14 @@ def region_run_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     weeks' partitions made unreadable (a build that read them would fail)."""
     home = tmp_path_factory.mktemp("region_run")
     lake = _lake(home)
+    # The partial-parsing test reads dbt's debug lines («Partial parsing enabled»), not in the default log.
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DBT_LOG_LEVEL_FILE", "debug")
+        _build_then_rerun_the_region(home, lake)
+    return home
+
+
+def _build_then_rerun_the_region(home: Path, lake: Path) -> None:
     _ok(run_dbt(["build", "--full-refresh", "--exclude", "resource_type:unit_test"], home))
     _correct_chats(lake)
     for partition in UNREADABLE:
@@ -67,7 +75,6 @@ def region_run_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
             region=region,
         )
     )
-    return home
 
 
 def test_region_run_equals_a_full_run(region_run_home: Path, tmp_path: Path) -> None:

@@ -100,13 +100,15 @@ def test_log_follower_reads_each_complete_line_once(tmp_path: Path) -> None:
 
 def test_a_run_logs_into_its_home_and_writes_nothing_in_the_repository(demo_home: Path) -> None:
     """After `edumon run`: every Dagster event (DEBUG included) is in <home>/logs/edumon.log, dbt's
-    target/ and dbt.log are in <home>/logs/dbt, and the repository's dbt_project/target holds no
-    run folder of dagster-dbt. Matters: a run writes nothing outside its home. Resolve:
-    pipelines/run_log.py, transform.project.dbt_target_path."""
+    target/ and dbt.log (at orchestration.yaml's level) are in <home>/logs/dbt, and the repository's
+    dbt_project/target holds no run folder of dagster-dbt. Matters: a run writes nothing outside its
+    home. Resolve: pipelines/run_log.py, transform.project.dbt_target_path."""
     events = log_file(demo_home).read_text(encoding="utf-8")
     assert " DEBUG " in events and "RUN_SUCCESS" in events
     assert (demo_home / "logs" / "dbt" / "run_results.json").is_file()
-    assert (demo_home / "logs" / "dbt" / "dbt.log").is_file()
+    dbt_log = (demo_home / "logs" / "dbt" / "dbt.log").read_text(encoding="utf-8")
+    # orchestration.yaml's dbt_file_log_level (info): each node's result, no statement or connection event
+    assert '"name": "LogModelResult"' in dbt_log and '"name": "SQLQuery"' not in dbt_log
     leftovers = sorted(p.name for p in (PROJECT_ROOT / "dbt_project" / "target").glob("edumon_dbt_models-*"))
     assert not [name for name in leftovers if demo_home.stat().st_mtime < _mtime(name)], leftovers
 

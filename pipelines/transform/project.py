@@ -91,7 +91,8 @@ def region_of_run(tags: dict[str, str]) -> str | None:
 
 
 def home_environment(home: str | Path | None = None) -> dict[str, str]:
-    """The variables profiles.yml and the dbt sources read: the home's warehouse, lake and spill folder."""
+    """The variables profiles.yml and the dbt sources read (the home's warehouse, lake and spill
+    folder), and dbt.log's level (orchestration.yaml warehouse.dbt_file_log_level)."""
     base = home_dir(home)
     config = load_config()
     temp_directory = base / config.warehouse.temp_directory
@@ -103,6 +104,7 @@ def home_environment(home: str | Path | None = None) -> dict[str, str]:
         # what the memory budget leaves beside the edumon and dbt processes (orchestration.yaml memory)
         "EDUMON_DUCKDB_MEMORY_LIMIT": duckdb_size(config.memory.dbt_duckdb_bytes),
         "EDUMON_DUCKDB_TEMP_DIRECTORY": str(temp_directory),
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or config.warehouse.dbt_file_log_level,
         **engine_environment(base, config),
     }
 
