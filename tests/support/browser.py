@@ -225,12 +225,9 @@ def log_in(
     deadline = time.monotonic() + timeout_seconds
     page.navigate(f"{base_url}/login/")
     attempts = 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
+    while time.monotonic() < deadline:
         try:
-            page.wait_for(LOGIN_FORM_READY, remaining, "the login form")
+            page.wait_for(LOGIN_FORM_READY, deadline - time.monotonic(), "the login form")
             page.evaluate(fill)
             attempts += 1
             page.wait_for(
