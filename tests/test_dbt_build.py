@@ -5,6 +5,8 @@ The lake is tests/test_dbt_fixture_lake.py's (two regions × two weeks, one reje
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,50 @@ def test_unit_tests_fail_on_a_different_threshold(built_home: Path) -> None:
         check=False,
     )
     assert result.returncode != 0
+
+
+def test_grain_and_share_tests_fail_on_broken_rows(built_home: Path, tmp_path: Path) -> None:
+    """primary_key and shares_within_unit_interval catch what they stand for, counted by hand.
+
+    Into a copy of the built warehouse go three rows of mart_weekly_adoption, each a copy of a real
+    one: the same key again (a duplicate: one failing key, rows_with_key 2), level emptied (a null key:
+    one failing key), and a new unit with a1_value 1.5 and a3_value −0.2 (unique key, valid level; one
+    failing share row naming both columns). Expected: primary_key 2 failures, the share test 1, every
+    other test of the mart passes (accepted_values and relationships ignore a null and keep the
+    region). Matters because a folded test that cannot fail proves nothing: the key's not-null checks
+    and a model's share columns each used to be a test of its own. On failure: read the generic tests
+    in dbt_project/tests/generic/ against the rows inserted here.
+    """
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home, ignore=shutil.ignore_patterns("logs"))
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        table = "marts.mart_weekly_adoption"
+        columns = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
+        con.execute(
+            f"create temp table original as select * from {table} "
+            "where week = '2026-W47' and level = 'region' and unit_id = 'RU-KB'"
+        )
+        assert con.execute("select count(*) from original").fetchone() == (1,)
+
+        def copy(**changed: str) -> None:
+            picked = ", ".join(changed.get(c, c) for c in columns)
+            con.execute(f"insert into {table} select {picked} from original")
+
+        copy()
+        copy(level="null")
+        copy(unit_id="'RU-KB-copy'", a1_value="1.5", a3_value="-0.2")
+    result = run_dbt(["test", "--select", "mart_weekly_adoption", "--store-failures"], home)
+    run_results = json.loads((home / "logs" / "dbt" / "run_results.json").read_text(encoding="utf-8"))
+    results = [r for r in run_results["results"] if r["unique_id"].startswith("test.")]
+    failures = {r["unique_id"].split(".")[2].partition("_mart_")[0]: r["failures"] for r in results}
+    assert result.returncode != 0
+    assert failures == {
+        "primary_key": 2,
+        "shares_within_unit_interval": 1,
+        "accepted_values": 0,
+        "relationships": 0,
+    }, failures
+    (stored,) = [r["relation_name"] for r in results if "shares_within_unit_interval" in r["unique_id"]]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        named = con.execute(f"select share_columns, unit_id from {stored}").fetchall()
+    assert named == [("a1_value, a3_value", "RU-KB-copy")]

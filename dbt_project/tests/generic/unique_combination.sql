@@ -1,7 +1,0 @@
-{#- The columns together identify a row (the grain of the model). -#}
-{% test unique_combination(model, columns) %}
-select {{ columns | join(', ') }}, count(*) as rows_with_key
-from {{ model }}
-group by {{ columns | join(', ') }}
-having count(*) > 1
-{% endtest %}
