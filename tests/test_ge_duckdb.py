@@ -7,6 +7,8 @@ DuckDB; every expectation must agree on success and on the unexpected count.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -362,3 +364,30 @@ def test_validate_arrow_reuses_its_checkpoint_over_each_new_table(tmp_path: Path
     # each run's result is stored; its Data Docs page is the caller's (gate.publish_data_docs)
     assert len(list(tmp_path.glob("gx/uncommitted/validations/arrow_reuse/**/*.json"))) == 3
     assert not list(tmp_path.glob("gx/uncommitted/data_docs/local_site/validations/**/*.html"))
+
+
+def test_scipy_stats_deferred_until_first_use(tmp_path: Path) -> None:
+    """GE's import leaves scipy.stats unloaded (gate._defer_scipy_stats) and a use still loads it.
+
+    Matters for every run's fixed cost (1–1.3 s of GE's import) and for correctness: an expectation
+    that needs scipy (KL divergence) must still get the real module. On failure: a GE upgrade reads
+    an attribute of scipy.stats at import (the deferral then only costs nothing) or the lazy module
+    is broken (the second assertion).
+    """
+    script = (
+        "import sys\n"
+        "from pipelines.checks import gate\n"
+        "gate._defer_scipy_stats()\n"
+        "import great_expectations.expectations\n"
+        "from scipy import stats\n"
+        "print(type(sys.modules['scipy.stats']).__name__)\n"
+        "print(stats.entropy([1, 1], [1, 1]))\n"
+    )
+    # A file, not `python -c`: pyspark's Spark Connect module exits a process whose __main__ has no
+    # __file__ (it takes it for a doctest run), and GE imports it when pyspark is installed.
+    path = tmp_path / "deferred.py"
+    path.write_text(script, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+    lines = result.stdout.split()
+    assert lines[-2] == "_LazyModule"
+    assert float(lines[-1]) == 0.0
