@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from pipelines.checks import gate_worker
 from pipelines.config import ConfigError, home_dir
 from pipelines.home_lock import EXIT_HOME_BUSY, HomeBusy, command_lock
 from pipelines.secrets import snils_key
@@ -69,10 +70,14 @@ def console_main() -> None:
     a reference cycle outlives its file longer than it did (the ingest's memory budget counts on
     that). Tests call `main` in their own process, unaffected.
     """
-    build_parser()
-    gc.freeze()
-    code = main()
-    gc.freeze()
+    gate_worker.start_for(sys.argv[1:])  # GE imported on the other core meanwhile (gate_worker.py)
+    try:
+        build_parser()
+        gc.freeze()
+        code = main()
+        gc.freeze()
+    finally:
+        gate_worker.stop()
     sys.exit(code)
 
 

@@ -210,6 +210,7 @@ class Gates(Strict):
     data_docs_index_limit: int = Field(ge=1)
     data_docs_host: str = "127.0.0.1"
     data_docs_port: int = Field(default=8095, ge=1, le=65535)
+    worker_process: bool = True
 
 
 class IngestLimits(Strict):

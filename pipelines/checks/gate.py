@@ -83,7 +83,9 @@ class GateResult:
     report: str | None
     notes: list[str] = field(default_factory=list)
     statistics: dict[str, Any] = field(default_factory=dict)
-    validation_id: Any = None  # GE's ValidationResultIdentifier: its page is built by publish_data_docs
+    # The stored result's key (GE's ValidationResultIdentifier as a tuple: plain values, so a result
+    # crosses from the gate's worker process without importing GE); publish_data_docs builds its page.
+    validation_id: tuple[str, ...] | None = None
 
 
 class _MemoryBytecodeCache:
@@ -141,13 +143,21 @@ def _defer_scipy_stats() -> None:
     sys.modules["scipy"].stats = module  # type: ignore[attr-defined]
 
 
-@cache
-def _context(docs: str) -> Any:
+def import_great_expectations() -> None:
+    """Import GE and the parts of it the gate uses: the gate's fixed cost (`gate_worker` pays it
+    while a command starts)."""
     _defer_scipy_stats()
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    import great_expectations.data_context.types.base
+    import great_expectations.render.renderer.site_builder  # noqa: F401
 
     import pipelines.checks.ge_duckdb  # noqa: F401  (registers the `duckdb` datasource type first)
+
+
+@cache
+def _context(docs: str) -> Any:
+    import_great_expectations()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     _share_template_cache()
     context = gx.get_context(mode="file", project_root_dir=docs)
@@ -250,7 +260,7 @@ def gate_week(dataset: str, files: Sequence[StagedFile], docs: Path, run_name: s
         for item in group:
             if item not in failing:
                 results[item.name] = GateResult(
-                    True, [], report, _notes(dataset, item), dict(validation.statistics), identifier
+                    True, [], report, _notes(dataset, item), dict(validation.statistics), _key(identifier)
                 )
         for item in failing:
             results[item.name] = _detailed(context, suite, dataset, item)
@@ -284,7 +294,11 @@ def _detailed(context: Any, suite: Any, dataset: str, item: StagedFile) -> GateR
     findings = [_finding(result, item) for result in validation.results if not result.success]
     report = _report_url(context, identifier)
     notes, statistics = _notes(dataset, item), dict(validation.statistics)
-    return GateResult(bool(validation.success), findings, report, notes, statistics, identifier)
+    return GateResult(bool(validation.success), findings, report, notes, statistics, _key(identifier))
+
+
+def _key(identifier: Any) -> tuple[str, ...]:
+    return tuple(str(part) for part in identifier.to_tuple())
 
 
 def _notes(dataset: str, item: StagedFile) -> list[str]:
@@ -430,7 +444,7 @@ def run_gate(
         return gate_week(dataset, [item], docs, run_name)[item.name]
 
 
-def publish_data_docs(docs: Path, validation_ids: list[Any]) -> None:
+def publish_data_docs(docs: Path, validation_ids: list[tuple[str, ...]]) -> None:
     """Build the Data Docs pages of a batch's validations, their suites' pages and the index, once."""
     if not validation_ids:
         return
@@ -439,7 +453,10 @@ def publish_data_docs(docs: Path, validation_ids: list[Any]) -> None:
     from pipelines.checks import data_docs
 
     context = _context(str(docs))
-    unique = list(dict.fromkeys(validation_ids))  # the files of a dataset-week share its validation
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    # the files of a dataset-week share its validation
+    unique = [ValidationResultIdentifier.from_tuple(key) for key in dict.fromkeys(validation_ids)]
     suite_ids = {v.expectation_suite_identifier.name: v.expectation_suite_identifier for v in unique}
     started = time.time() - 1  # file times have coarse resolution on some file systems
     context.build_data_docs(resource_identifiers=[*unique, *suite_ids.values()])

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.checks.gate import publish_data_docs
+from pipelines.checks import gate_worker
 from pipelines.config import home_dir, load_config, region_codes
 from pipelines.home import Home
 from pipelines.home_lock import home_lock
@@ -192,7 +192,7 @@ def build_ingest_asset(dataset: str) -> dg.AssetsDefinition:
             context.add_asset_metadata(
                 {**_gate_metadata(outcome), **_phase_metadata(outcome)}, partition_key=partition
             )
-        publish_data_docs(home.docs, [o.validation_id for o in outcomes if o.validation_id])
+        gate_worker.publish_data_docs(home.docs, [o.validation_id for o in outcomes if o.validation_id])
         single = outcomes[0] if len(outcomes) == 1 else None
         return dg.MaterializeResult(
             # One region-week: its file's sha256; a range shares one version, so none is claimed.

@@ -27,8 +27,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipelines.checks import gate_worker
 from pipelines.checks.findings import Finding, ParseFailed
-from pipelines.checks.gate import GateResult, StagedFile, gate_week, week_run_name
+from pipelines.checks.gate import GateResult, StagedFile, week_run_name
 from pipelines.checks.suites import registry_fields
 from pipelines.config import load_config
 from pipelines.contracts import VALID_PREFIX, pii_fields
@@ -63,7 +64,7 @@ class LoadOutcome:
     # wall and CPU seconds per ingest phase (sha256, parse, normalise, stage, gate, publish)
     phases: dict[str, tuple[float, float]] = field(default_factory=dict)
     # the stored GE validation whose Data Docs page `report` names (built once per batch of loads)
-    validation_id: Any = None
+    validation_id: tuple[str, ...] | None = None
     file_stat: str | None = None  # files.stat_signature before the file was read
 
     @property
@@ -232,7 +233,7 @@ def _gate(prepared: list[_Prepared], home: Home) -> None:
     first = items[0].delivered
     wall, cpu = time.perf_counter(), time.process_time()
     run_name = week_run_name(first.dataset, first.week, [i.outcome.sha256 for i in items])
-    results = gate_week(first.dataset, [i.staged for i in items if i.staged], home.docs, run_name)
+    results = gate_worker.gate_week(first.dataset, [i.staged for i in items if i.staged], home.docs, run_name)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     for item in items:
         item.outcome.phases["gate"] = (wall / len(items), cpu / len(items))
