@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.config import load_config
+from pipelines.config import ConfigError, load_config
 
 if TYPE_CHECKING:
     from pipelines.checks.gate import GateResult, StagedFile
@@ -41,7 +41,13 @@ _worker: ProcessPoolExecutor | None = None
 
 def start_for(argv: Sequence[str]) -> None:
     """Start the worker when the command line is a gating command (before its imports: see above)."""
-    if argv[:1] and argv[0] in GATING_COMMANDS and load_config().gates.worker_process:
+    if not argv[:1] or argv[0] not in GATING_COMMANDS:
+        return
+    try:
+        wanted = load_config().gates.worker_process
+    except ConfigError:  # the command reports it (pipelines.cli.main), without a worker
+        return
+    if wanted:
         start()
 
 
