@@ -45,7 +45,7 @@ def start_for(argv: Sequence[str]) -> None:
         return
     try:
         wanted = load_config().gates.worker_process
-    except ConfigError:  # the command reports it (pipelines.cli.main), without a worker
+    except (ConfigError, OSError):  # the command meets it again and reports it, without a worker
         return
     if wanted:
         start()
