@@ -91,12 +91,11 @@ def gate_week(dataset: str, files: Sequence[StagedFile], docs: Path, run_name: s
     return _call(gate.gate_week, dataset, list(files), docs, run_name)
 
 
-def publish_data_docs(docs: Path, validation_ids: list[Any]) -> None:
+def publish_data_docs(docs: Path, validation_ids: list[tuple[str, ...]]) -> None:
     """`pipelines.checks.gate.publish_data_docs`, in the worker when one is started."""
     from pipelines.checks import gate
 
-    if validation_ids:
-        _call(gate.publish_data_docs, docs, validation_ids)
+    _call(gate.publish_data_docs, docs, validation_ids)
 
 
 def _call(function: Any, *args: Any) -> Any:
